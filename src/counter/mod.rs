@@ -1,0 +1,4 @@
+//! CAS-based counters: [`Counter`], [`BoundedCounter`], [`StripedCounter`].
+//!
+//! They need 64-bit atomics, which thumbv7em and riscv32imac lack: there they are
+//! not compiled.

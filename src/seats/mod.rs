@@ -1,0 +1,1 @@
+//! A bounded seat pool: no double booking, all-or-nothing group booking.

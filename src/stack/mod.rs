@@ -1,0 +1,1 @@
+//! Treiber stacks with tagged heads against ABA.
