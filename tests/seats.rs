@@ -56,6 +56,9 @@ fn last_seat_has_exactly_one_winner() {
     }
 }
 
+type Reserve<'a> = dyn Fn() -> Option<Ticket> + Sync + 'a;
+type Cancel<'a> = dyn Fn(Ticket) -> Result<(), Ticket> + 'a;
+
 /// 1,000 seats booked by 8 threads until sold out: every seat exactly once.
 #[test]
 fn full_house_books_every_seat_once() {
@@ -64,10 +67,7 @@ fn full_house_books_every_seat_once() {
     let heap = SeatPool::new(SEATS);
     let cancel_heap = |t| heap.cancel(t);
     let cancel_array = |t| ARRAY.cancel(t);
-    let forms: [(
-        &(dyn Fn() -> Option<Ticket> + Sync),
-        &dyn Fn(Ticket) -> Result<(), Ticket>,
-    ); 2] = [
+    let forms: [(&Reserve, &Cancel); 2] = [
         (&|| heap.try_reserve().map(|s| s.confirm()), &cancel_heap),
         (&|| ARRAY.try_reserve().map(|s| s.confirm()), &cancel_array),
     ];

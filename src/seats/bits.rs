@@ -46,6 +46,7 @@ pub(crate) const fn valid_mask(word: usize, capacity: usize) -> usize {
     }
 }
 
+#[cfg(feature = "alloc")]
 /// The lowest `n` set bits of `free` (all of them when it has `n` or fewer).
 #[inline]
 pub(crate) const fn lowest_bits(free: usize, n: usize) -> usize {
@@ -65,12 +66,14 @@ pub(crate) const fn lowest_bits(free: usize, n: usize) -> usize {
 }
 
 /// Iterator over the seat ids of the set bits of `mask` in word `word`.
+#[cfg(feature = "alloc")]
 #[derive(Debug, Clone)]
 pub(crate) struct MaskIds {
     base: usize,
     rest: usize,
 }
 
+#[cfg(feature = "alloc")]
 impl MaskIds {
     #[inline]
     pub(crate) const fn new(word: usize, mask: usize) -> Self {
@@ -81,6 +84,7 @@ impl MaskIds {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Iterator for MaskIds {
     type Item = usize;
 
@@ -101,6 +105,7 @@ impl Iterator for MaskIds {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl ExactSizeIterator for MaskIds {}
 
 #[cfg(test)]
