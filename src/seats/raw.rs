@@ -15,8 +15,7 @@ use crate::sync::{spin_hint, AtomicUsize, Ordering};
 
 /// One bitmap word: `usize::BITS` seats, 1 = taken.
 ///
-/// Packed (not cache-padded): measured in `benches/seats.rs`, padding each word
-/// onto its own cache line did not pay (see the module docs).
+/// Packed, not cache-padded (see "Layout" in the module docs).
 pub(crate) type Word = AtomicUsize;
 
 crate::const_fn! {
