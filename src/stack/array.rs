@@ -129,7 +129,11 @@ impl<T, const N: usize> ArrayStack<T, N> {
         /// # Panics
         ///
         /// Compilation fails (a `const` evaluation error) if `N ≥ 2^32` on 64-bit
-        /// targets or `N ≥ 2^16` on 32-bit targets.
+        /// targets or `N ≥ 2^16` on 32-bit targets:
+        ///
+        /// ```compile_fail,E0080
+        /// let too_big = racefree::ArrayStack::<u8, { 1 << 32 }>::new();
+        /// ```
         ///
         /// ```
         /// use racefree::ArrayStack;
