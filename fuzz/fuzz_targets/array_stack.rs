@@ -39,7 +39,9 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::Capacity => assert_eq!(stack.capacity(), N),
             Op::Fill(v) => {
                 while model.len() < N {
-                    stack.push(Box::new(v)).expect("push refused below capacity");
+                    stack
+                        .push(Box::new(v))
+                        .expect("push refused below capacity");
                     model.push(v);
                 }
                 assert_eq!(stack.push(Box::new(v)).map_err(|b| *b), Err(v));

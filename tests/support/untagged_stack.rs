@@ -49,7 +49,10 @@ pub type TaggedStack<const N: usize> = IndexStack<N, true>;
 impl<const N: usize, const TAGGED: bool> IndexStack<N, TAGGED> {
     /// An empty stack.
     pub fn empty() -> Self {
-        assert!(N < LINK_MASK, "IndexStack supports fewer than 65535 indices");
+        assert!(
+            N < LINK_MASK,
+            "IndexStack supports fewer than 65535 indices"
+        );
         Self {
             head: AtomicUsize::new(0),
             next: core::array::from_fn(|_| AtomicUsize::new(0)),
