@@ -3,6 +3,7 @@
 #![cfg(target_has_atomic = "64")]
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::thread;
 
@@ -35,6 +36,43 @@ fn on_threads<R: Send>(f: impl Fn(usize) -> R + Sync) -> Vec<R> {
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     })
+}
+
+/// A barrier that releases its threads within nanoseconds of each other (they
+/// spin, yielding now and then), so that each round's racing calls really overlap;
+/// `std::sync::Barrier` wakes sleepers microseconds apart.
+struct SpinBarrier {
+    n: usize,
+    arrived: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+impl SpinBarrier {
+    fn new(n: usize) -> Self {
+        Self {
+            n,
+            arrived: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+        }
+    }
+
+    fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::Release);
+        } else {
+            let mut spins = 0u32;
+            while self.generation.load(Ordering::Acquire) == generation {
+                spins += 1;
+                if spins % 64 == 0 {
+                    thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -89,7 +127,7 @@ fn first_100_coupons_exactly_100_every_round() {
     let rounds = scale(300, 3);
     let attempts = scale(40, 20); // per thread per round: 320 attempts for 100 coupons
     let coupons: Vec<BoundedCounter> = (0..rounds).map(|_| BoundedCounter::new(0, 100)).collect();
-    let round_start = Barrier::new(THREADS);
+    let round_start = SpinBarrier::new(THREADS);
 
     // won[thread][round] = the coupon numbers that thread got.
     let won = on_threads(|_| {
@@ -124,11 +162,11 @@ fn first_100_coupons_exactly_100_every_round() {
 
 #[test]
 fn two_withdrawals_exactly_one_succeeds() {
-    let rounds = scale(500, 5);
+    let rounds = scale(5_000, 5);
     let balances: Vec<BoundedCounter> = (0..rounds)
         .map(|_| BoundedCounter::new(100, u64::MAX))
         .collect();
-    let round_start = Barrier::new(2);
+    let round_start = SpinBarrier::new(2);
     let amounts = [80u64, 50];
 
     let results: Vec<Vec<Result<u64, u64>>> = thread::scope(|s| {
@@ -216,30 +254,35 @@ fn striped_sum_is_exact_after_join() {
 
 #[test]
 fn striped_reset_counts_every_increment_exactly_once() {
+    let rounds = scale(4, 1);
     let per_thread = scale(100_000, 300);
-    let c = StripedCounter::with_cells(4); // fewer cells than threads: shared cells too
     let adders = THREADS - 1;
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let drained = on_threads(|t| {
-        if t == 0 {
-            // The resetter: drains while the others add.
-            let mut drained = 0u64;
-            let mut resets = 0u64;
-            while done.load(std::sync::atomic::Ordering::Acquire) < adders {
-                drained += c.reset();
-                resets += 1;
-                thread::yield_now();
+    for _ in 0..rounds {
+        let c = StripedCounter::with_cells(2); // fewer cells than threads: shared cells
+        let resetting = AtomicUsize::new(0); // set once the resetter is running
+        let done = AtomicUsize::new(0);
+        let drained = on_threads(|t| {
+            if t == 0 {
+                // The resetter: drains without pause while the others add.
+                let mut drained = c.reset();
+                resetting.store(1, Ordering::Release);
+                while done.load(Ordering::Acquire) < adders {
+                    drained += c.reset();
+                }
+                drained
+            } else {
+                // Start adding only once resets are under way, so they overlap.
+                while resetting.load(Ordering::Acquire) == 0 {
+                    thread::yield_now();
+                }
+                for _ in 0..per_thread {
+                    c.increment();
+                }
+                done.fetch_add(1, Ordering::Release);
+                0
             }
-            assert!(resets > 0);
-            drained
-        } else {
-            for _ in 0..per_thread {
-                c.increment();
-            }
-            done.fetch_add(1, std::sync::atomic::Ordering::Release);
-            0
-        }
-    });
-    let drained: u64 = drained.into_iter().sum();
-    assert_eq!(drained + c.sum(), (adders * per_thread) as u64);
+        });
+        let drained: u64 = drained.into_iter().sum();
+        assert_eq!(drained + c.sum(), (adders * per_thread) as u64);
+    }
 }
