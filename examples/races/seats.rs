@@ -1,0 +1,154 @@
+//! Scenario 2: the last seat. Eight buyers race to buy seats until the show is
+//! sold out; the naive version checks that a seat is free, then marks it taken,
+//! and sells the same seat twice whenever two buyers check before either acts.
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Mutex;
+
+use racefree::SeatPool;
+
+use crate::cli::Options;
+use crate::harness::{gap, race, throughput, Checked, Progress};
+use crate::report::{Kind, Row, Scenario};
+
+/// Seats on sale each round.
+const SEATS: usize = 16;
+
+/// What one buyer did: attempts made and the seat numbers it was sold.
+type Bought = (u64, Vec<usize>);
+
+/// Double bookings: tickets sold beyond the seats actually sold, plus seats
+/// left unsold although every buyer was told "sold out".
+fn check(buyers: Vec<Bought>) -> Checked {
+    let mut holders = [0u64; SEATS];
+    let mut attempts = 0;
+    for (tried, seats) in buyers {
+        attempts += tried;
+        for s in seats {
+            holders[s] += 1;
+        }
+    }
+    let anomalies = holders.iter().map(|&h| h.abs_diff(1)).sum();
+    Checked {
+        attempts,
+        anomalies,
+    }
+}
+
+/// Runs the three implementations of the seat sale under the same threads.
+pub fn run(opts: &Options) -> Scenario {
+    let (rounds, threads) = (opts.rounds, opts.threads);
+    let mut p = Progress::new("last seat", rounds * 3);
+
+    let naive = race(
+        rounds,
+        threads,
+        &mut p,
+        || {
+            (0..SEATS)
+                .map(|_| AtomicBool::new(false))
+                .collect::<Vec<_>>()
+        },
+        |seats, _| {
+            let (mut tried, mut mine) = (0, Vec::new());
+            loop {
+                tried += 1;
+                // THE BAD PATTERN: is it free? (gap) then take it.
+                let Some(free) = seats.iter().position(|s| !s.load(Relaxed)) else {
+                    return (tried, mine);
+                };
+                gap();
+                seats[free].store(true, Relaxed);
+                mine.push(free);
+            }
+        },
+        |_, buyers| check(buyers),
+    );
+    let mutex = race(
+        rounds,
+        threads,
+        &mut p,
+        || Mutex::new([false; SEATS]),
+        |m, _| {
+            let (mut tried, mut mine) = (0, Vec::new());
+            loop {
+                tried += 1;
+                let mut seats = m.lock().unwrap();
+                let Some(free) = seats.iter().position(|taken| !taken) else {
+                    return (tried, mine);
+                };
+                seats[free] = true;
+                mine.push(free);
+            }
+        },
+        |_, buyers| check(buyers),
+    );
+    let pool = race(
+        rounds,
+        threads,
+        &mut p,
+        || SeatPool::new(SEATS),
+        |pool, _| {
+            let (mut tried, mut mine, mut tickets) = (0, Vec::new(), Vec::new());
+            loop {
+                tried += 1;
+                let Some(seat) = pool.try_reserve() else {
+                    drop(tickets);
+                    return (tried, mine);
+                };
+                mine.push(seat.id());
+                tickets.push(seat.confirm());
+            }
+        },
+        |pool, buyers| {
+            let mut c = check(buyers);
+            // Every seat was confirmed, so none may show as available.
+            c.anomalies += pool.available() as u64;
+            c
+        },
+    );
+    // Timed: reserve any seat and release it again, on a pool that never fills.
+    let time = opts.timed;
+    let mutex_mops = throughput(threads, time, Mutex::new([false; SEATS]), |m| {
+        let reserved = {
+            let mut seats = m.lock().unwrap();
+            let free = seats.iter().position(|taken| !taken);
+            free.inspect(|&i| seats[i] = true)
+        };
+        if let Some(i) = reserved {
+            m.lock().unwrap()[i] = false;
+        }
+    });
+    let pool_mops = throughput(threads, time, SeatPool::new(SEATS), |pool| {
+        drop(pool.try_reserve());
+    });
+    p.finish();
+
+    Scenario {
+        title: "the last seat",
+        setup: format!("{threads} buyers buy until a {SEATS}-seat show sells out"),
+        anomaly: "double bookings",
+        rows: vec![
+            Row {
+                name: "naive: if seat free { take it }",
+                kind: Kind::Naive,
+                tally: naive,
+                mops: None,
+            },
+            Row {
+                name: "Mutex<[bool; 16]>",
+                kind: Kind::Mutex,
+                tally: mutex,
+                mops: Some(mutex_mops),
+            },
+            Row {
+                name: "racefree::SeatPool::try_reserve",
+                kind: Kind::Racefree,
+                tally: pool,
+                mops: Some(pool_mops),
+            },
+        ],
+        rounds,
+        if_lucky: "The race is still there: try more --rounds.",
+    }
+}
