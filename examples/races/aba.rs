@@ -8,12 +8,13 @@
 //! and the loom model); its `pop_with` runs our `gap()` between the pop's read
 //! and its CAS, which is where a preemption has to land for ABA to happen.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::Mutex;
 
 use racefree::ArrayStack;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, throughput, Checked, Progress};
+use crate::harness::{gap, race, timed, Checked, Progress};
 use crate::report::{Kind, Row, Scenario};
 use crate::untagged_stack::{TaggedStack, UntaggedStack};
 
@@ -141,20 +142,50 @@ pub fn run(opts: &Options) -> Scenario {
         |s, _| churn(|| s.pop(), || {}, |v| s.push(v)),
         |s, t| check(t, || s.pop()),
     );
-    // Timed: the same pop-then-push churn, on one long-lived stack.
+    // Timed and checked: the same pop-then-push churn (no gaps) on one
+    // long-lived stack, marking each item while it is held; an item popped
+    // twice at once, or missing at the end, is an anomaly.
     let time = opts.timed;
-    let full: Vec<usize> = (0..CAP).collect();
-    let mutex_mops = throughput(threads, time, Mutex::new(full), |m| {
-        let v = m.lock().unwrap().pop();
-        if let Some(v) = v {
-            m.lock().unwrap().push(v);
-        }
-    });
-    let tagged_mops = throughput(threads, time, filled_array_stack(), |s| {
-        if let Some(v) = s.pop() {
-            let _ = s.push(v);
-        }
-    });
+    let mutex_timed = {
+        let marks = Marks::new();
+        let op = |m: &Mutex<Vec<usize>>| {
+            let popped = m.lock().unwrap().pop();
+            popped.is_some_and(|v| {
+                marks.hold(v);
+                m.lock().unwrap().push(v);
+                true
+            })
+        };
+        let check = |m: Mutex<Vec<usize>>, _| {
+            let mut items = m.into_inner().unwrap();
+            marks.anomalies() + check(Vec::new(), || items.pop()).anomalies
+        };
+        timed(threads, time, Mutex::new((0..CAP).collect()), op, check)
+    };
+    let tagged_timed = {
+        let marks = Marks::new();
+        let op = |s: &ArrayStack<usize, CAP>| {
+            s.pop().is_some_and(|v| {
+                marks.hold(v);
+                // A full stack is a documented transient while another pop
+                // has not yet returned its slot: retry, but not forever.
+                let mut item = v;
+                for _ in 0..1_000_000 {
+                    match s.push(item) {
+                        Ok(()) => return true,
+                        Err(back) => item = back,
+                    }
+                    std::thread::yield_now();
+                }
+                marks.lost();
+                false
+            })
+        };
+        let check = |s: ArrayStack<usize, CAP>, _| {
+            marks.anomalies() + check(Vec::new(), || s.pop()).anomalies
+        };
+        timed(threads, time, filled_array_stack(), op, check)
+    };
     p.finish();
 
     Scenario {
@@ -166,25 +197,25 @@ pub fn run(opts: &Options) -> Scenario {
                 name: "naive: untagged index stack, gaps in pop",
                 kind: Kind::Naive,
                 tally: untagged,
-                mops: None,
+                timed: None,
             },
             Row {
                 name: "the same index stack + a tag, same gaps",
                 kind: Kind::Racefree,
                 tally: tagged_index,
-                mops: None,
+                timed: None,
             },
             Row {
                 name: "Mutex<Vec<usize>>",
                 kind: Kind::Mutex,
                 tally: mutex,
-                mops: Some(mutex_mops),
+                timed: Some(mutex_timed),
             },
             Row {
                 name: "racefree::ArrayStack (tagged head)",
                 kind: Kind::Racefree,
                 tally: tagged,
-                mops: Some(tagged_mops),
+                timed: Some(tagged_timed),
             },
         ],
         rounds,
@@ -200,4 +231,39 @@ fn filled_array_stack() -> ArrayStack<usize, CAP> {
     let s = ArrayStack::new();
     (0..CAP).for_each(|v| s.push(v).expect("fresh stack has room"));
     s
+}
+
+/// Ownership marks for the timed run: one flag per item, set while a thread
+/// holds the item, and a count of what went wrong.
+struct Marks {
+    held: [AtomicBool; CAP],
+    anomalies: AtomicU64,
+}
+
+impl Marks {
+    fn new() -> Self {
+        Marks {
+            held: std::array::from_fn(|_| AtomicBool::new(false)),
+            anomalies: AtomicU64::new(0),
+        }
+    }
+
+    /// Called while holding item `v`: was someone else holding it too?
+    fn hold(&self, v: usize) {
+        // SeqCst: the marks' own ordering must not hide (or invent) an overlap;
+        // the stack's pop and push order them between holders.
+        if self.held[v].swap(true, SeqCst) {
+            self.lost();
+        }
+        self.held[v].store(false, SeqCst);
+    }
+
+    /// Something went wrong (a duplicate, or a push refused for good).
+    fn lost(&self) {
+        self.anomalies.fetch_add(1, SeqCst);
+    }
+
+    fn anomalies(&self) -> u64 {
+        self.anomalies.load(SeqCst)
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use racefree::BoundedCounter;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, throughput, Checked, Progress};
+use crate::harness::{gap, race, timed, Checked, Progress};
 use crate::report::{Kind, Row, Scenario};
 
 /// Opening balance each round.
@@ -93,18 +93,35 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |b, t| check(t, b.get() as i64),
     );
-    // Timed: withdrawals from a balance no run can exhaust.
+    // Timed and checked: withdrawals from a balance no run can exhaust; what
+    // left the account must match the approvals exactly.
     let time = opts.timed;
     let funds = i64::MAX as u64;
-    let mutex_mops = throughput(threads, time, Mutex::new(funds as i64), |m| {
-        let mut balance = m.lock().unwrap();
-        if *balance >= AMOUNT as i64 {
-            *balance -= AMOUNT as i64;
-        }
-    });
-    let bounded_mops = throughput(threads, time, BoundedCounter::new(funds, funds), |b| {
-        let _ = b.try_sub(AMOUNT);
-    });
+    let mismatch = |left: u64, approved: u64| {
+        // In withdrawals, rounded up: any difference counts.
+        (funds - left).abs_diff(approved * AMOUNT).div_ceil(AMOUNT)
+    };
+    let mutex_timed = timed(
+        threads,
+        time,
+        Mutex::new(funds as i64),
+        |m| {
+            let mut balance = m.lock().unwrap();
+            let ok = *balance >= AMOUNT as i64;
+            if ok {
+                *balance -= AMOUNT as i64;
+            }
+            ok
+        },
+        |m, approved| mismatch(m.into_inner().unwrap() as u64, approved),
+    );
+    let bounded_timed = timed(
+        threads,
+        time,
+        BoundedCounter::new(funds, funds),
+        |b| b.try_sub(AMOUNT).is_ok(),
+        |b, approved| mismatch(b.get(), approved),
+    );
     p.finish();
 
     Scenario {
@@ -119,19 +136,19 @@ pub fn run(opts: &Options) -> Scenario {
                 name: "naive: if balance >= 30 { balance -= 30 }",
                 kind: Kind::Naive,
                 tally: naive,
-                mops: None,
+                timed: None,
             },
             Row {
                 name: "Mutex<i64>",
                 kind: Kind::Mutex,
                 tally: mutex,
-                mops: Some(mutex_mops),
+                timed: Some(mutex_timed),
             },
             Row {
                 name: "racefree::BoundedCounter::try_sub(30)",
                 kind: Kind::Racefree,
                 tally: bounded,
-                mops: Some(bounded_mops),
+                timed: Some(bounded_timed),
             },
         ],
         rounds,

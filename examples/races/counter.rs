@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use racefree::{Counter, StripedCounter};
 
 use crate::cli::Options;
-use crate::harness::{gap, race, throughput, Checked, Progress};
+use crate::harness::{gap, race, timed, Checked, Progress};
 use crate::report::{Kind, Row, Scenario};
 
 /// Increments per thread per round.
@@ -78,16 +78,38 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |c, _| check(c.sum()),
     );
+    // Timed and checked: every increment must be in the final count.
     let time = opts.timed;
-    let mutex_mops = throughput(threads, time, Mutex::new(0u64), |m| *m.lock().unwrap() += 1);
-    let counter_mops = throughput(threads, time, Counter::new(0), |c| {
-        c.increment();
-    });
-    let striped_mops = throughput(
+    let lost = |total: u64, done: u64| total.abs_diff(done);
+    let mutex_timed = timed(
+        threads,
+        time,
+        Mutex::new(0u64),
+        |m| {
+            *m.lock().unwrap() += 1;
+            true
+        },
+        |m, done| lost(m.into_inner().unwrap(), done),
+    );
+    let counter_timed = timed(
+        threads,
+        time,
+        Counter::new(0),
+        |c| {
+            c.increment();
+            true
+        },
+        |c, done| lost(c.get(), done),
+    );
+    let striped_timed = timed(
         threads,
         time,
         StripedCounter::new(),
-        StripedCounter::increment,
+        |c| {
+            c.increment();
+            true
+        },
+        |c, done| lost(c.sum(), done),
     );
     p.finish();
 
@@ -100,25 +122,25 @@ pub fn run(opts: &Options) -> Scenario {
                 name: "naive: v = load(); store(v + 1)",
                 kind: Kind::Naive,
                 tally: naive,
-                mops: None,
+                timed: None,
             },
             Row {
                 name: "Mutex<u64>: *lock() += 1",
                 kind: Kind::Mutex,
                 tally: mutex,
-                mops: Some(mutex_mops),
+                timed: Some(mutex_timed),
             },
             Row {
                 name: "racefree::Counter::increment",
                 kind: Kind::Racefree,
                 tally: counter,
-                mops: Some(counter_mops),
+                timed: Some(counter_timed),
             },
             Row {
                 name: "racefree::StripedCounter::increment",
                 kind: Kind::Racefree,
                 tally: striped,
-                mops: Some(striped_mops),
+                timed: Some(striped_timed),
             },
         ],
         rounds,

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use racefree::BoundedCounter;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, throughput, Checked, Progress};
+use crate::harness::{gap, race, timed, Checked, Progress};
 use crate::report::{Kind, Row, Scenario};
 
 /// Coupons on offer each round.
@@ -90,18 +90,29 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |_, t| check(t),
     );
-    // Timed: claim coupons from a limit no run can reach.
+    // Timed and checked: claims against a limit no run can reach; every
+    // granted claim must be in the final count, and no refusal is allowed.
     let time = opts.timed;
     let limit = u64::MAX;
-    let mutex_mops = throughput(threads, time, Mutex::new(0u64), |m| {
-        let mut issued = m.lock().unwrap();
-        if *issued < limit {
-            *issued += 1;
-        }
-    });
-    let bounded_mops = throughput(threads, time, BoundedCounter::new(0, limit), |c| {
-        let _ = c.try_add(1);
-    });
+    let mutex_timed = timed(
+        threads,
+        time,
+        Mutex::new(0u64),
+        |m| {
+            let mut issued = m.lock().unwrap();
+            let ok = *issued < limit;
+            *issued += u64::from(ok);
+            ok
+        },
+        |m, granted| m.into_inner().unwrap().abs_diff(granted),
+    );
+    let bounded_timed = timed(
+        threads,
+        time,
+        BoundedCounter::new(0, limit),
+        |c| c.try_add(1).is_ok(),
+        |c, granted| c.get().abs_diff(granted),
+    );
     p.finish();
 
     Scenario {
@@ -113,19 +124,19 @@ pub fn run(opts: &Options) -> Scenario {
                 name: "naive: if n < 100 { n += 1; coupon }",
                 kind: Kind::Naive,
                 tally: naive,
-                mops: None,
+                timed: None,
             },
             Row {
                 name: "Mutex<u64>",
                 kind: Kind::Mutex,
                 tally: mutex,
-                mops: Some(mutex_mops),
+                timed: Some(mutex_timed),
             },
             Row {
                 name: "racefree::BoundedCounter::try_add(1)",
                 kind: Kind::Racefree,
                 tally: bounded,
-                mops: Some(bounded_mops),
+                timed: Some(bounded_timed),
             },
         ],
         rounds,

@@ -76,33 +76,50 @@ where
     tally
 }
 
-/// Throughput of a correct implementation, timed apart from the rounds (whose
-/// work is too short to time): `threads` threads run `op` in a loop on one
-/// shared `state`, with no artificial gap, for `time`. Returns millions of
-/// operations per second of wall-clock time.
-pub fn throughput<S: Sync>(
+/// A correct implementation's timed run: how much it did, whether the
+/// result still adds up, and how fast.
+#[derive(Clone, Copy)]
+pub struct Timed {
+    /// Operations performed.
+    pub ops: u64,
+    /// Wrong outcomes found by the run's check.
+    pub anomalies: u64,
+    /// Millions of operations per second of wall-clock time.
+    pub mops: f64,
+}
+
+/// Times a correct implementation apart from the rounds (whose work is too
+/// short to time, or to overlap much): `threads` threads call `op` in a loop
+/// on one shared `state`, with no artificial gap, for `time`. `op` returns
+/// whether it succeeded; `check` then gets the state and the number of
+/// successes and returns the anomalies it finds, so a long, truly parallel
+/// run also checks the structure (this is what makes the example fail in CI
+/// if a racefree structure regresses).
+pub fn timed<S: Sync>(
     threads: usize,
     time: Duration,
     state: S,
-    op: impl Fn(&S) + Sync,
-) -> f64 {
+    op: impl Fn(&S) -> bool + Sync,
+    check: impl FnOnce(S, u64) -> u64,
+) -> Timed {
     let barrier = Barrier::new(threads + 1);
     let stop = AtomicBool::new(false);
-    let (ops, secs): (u64, f64) = std::thread::scope(|s| {
+    let (ops, oks, secs) = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let (state, barrier, op, stop) = (&state, &barrier, &op, &stop);
                 s.spawn(move || {
                     barrier.wait();
-                    let mut ops = 0u64;
-                    // Relaxed: a stop flag; nothing is published through it.
+                    let (mut ops, mut oks) = (0u64, 0u64);
+                    // Relaxed: a stop flag; nothing is published through it
+                    // (the results travel through `join`).
                     while !stop.load(Relaxed) {
                         for _ in 0..64 {
-                            op(state);
+                            oks += u64::from(op(state));
                         }
                         ops += 64;
                     }
-                    ops
+                    (ops, oks)
                 })
             })
             .collect();
@@ -110,13 +127,19 @@ pub fn throughput<S: Sync>(
         let start = Instant::now();
         std::thread::sleep(time);
         stop.store(true, Relaxed);
-        let ops = handles
-            .into_iter()
-            .map(|h| h.join().expect("a timed thread panicked"))
-            .sum();
-        (ops, start.elapsed().as_secs_f64())
+        let (mut ops, mut oks) = (0, 0);
+        for h in handles {
+            let (o, k) = h.join().expect("a timed thread panicked");
+            ops += o;
+            oks += k;
+        }
+        (ops, oks, start.elapsed().as_secs_f64())
     });
-    ops as f64 / secs / 1e6
+    Timed {
+        ops,
+        anomalies: check(state, oks),
+        mops: ops as f64 / secs / 1e6,
+    }
 }
 
 /// A progress indication on stderr, shown only once a scenario has run for

@@ -60,17 +60,19 @@ fn main() -> ExitCode {
         racefree_attempts += s.racefree_attempts();
     }
 
+    let load = if opts.threads > cores {
+        "oversubscribed: more threads than cores"
+    } else {
+        "one thread per core or fewer"
+    };
     println!(
-        "Mops/s: a separate timed run per row, {} threads for {} ms on one \
-         shared structure, no artificial gap\n  ({}). Naive rows (-) are not \
-         timed: they yield in their gap. Careful figures: BENCHMARKS.md.",
+        "Mutex and racefree rows also get a timed run, checked like the rounds: {} threads\n  \
+         for {} ms on one shared structure, no artificial gap\n  \
+         ({load}). Its operations count in `attempts`;\n  \
+         its Mops/s is a sanity check, not a benchmark (see BENCHMARKS.md).\n  \
+         Naive rows (-) are not timed: they yield in their gap.",
         opts.threads,
         opts.timed.as_millis(),
-        if opts.threads > cores {
-            "oversubscribed: more threads than cores"
-        } else {
-            "one thread per core or fewer"
-        }
     );
     println!(
         "  total {:.1} s; try --rounds N for more rounds, --help for details.\n",

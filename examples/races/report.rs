@@ -1,6 +1,6 @@
 //! The result types every scenario fills in, and the table they print as.
 
-use crate::harness::Tally;
+use crate::harness::{Tally, Timed};
 
 /// Which side of the comparison a row is on.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -21,9 +21,9 @@ pub struct Row {
     pub kind: Kind,
     /// Its totals over all rounds.
     pub tally: Tally,
-    /// Millions of operations per second in the separate timed run; `None`
-    /// for naive rows (they yield in their gap: not a speed figure).
-    pub mops: Option<f64>,
+    /// The separate timed (and checked) run; `None` for naive rows (they
+    /// yield in their gap: not a speed figure).
+    pub timed: Option<Timed>,
 }
 
 /// One scenario's results.
@@ -45,20 +45,26 @@ pub struct Scenario {
 impl Scenario {
     /// Anomalies in racefree rows: anything but zero is a bug.
     pub fn racefree_anomalies(&self) -> u64 {
-        self.rows
-            .iter()
-            .filter(|r| r.kind == Kind::Racefree)
-            .map(|r| r.tally.anomalies)
-            .sum()
+        let rows = self.rows.iter().filter(|r| r.kind == Kind::Racefree);
+        rows.map(Row::anomalies).sum()
     }
 
     /// Attempts made by racefree rows.
     pub fn racefree_attempts(&self) -> u64 {
-        self.rows
-            .iter()
-            .filter(|r| r.kind == Kind::Racefree)
-            .map(|r| r.tally.attempts)
-            .sum()
+        let rows = self.rows.iter().filter(|r| r.kind == Kind::Racefree);
+        rows.map(Row::attempts).sum()
+    }
+}
+
+impl Row {
+    /// Attempts in the rounds plus operations in the timed run.
+    pub fn attempts(&self) -> u64 {
+        self.tally.attempts + self.timed.map_or(0, |t| t.ops)
+    }
+
+    /// Anomalies found in the rounds and in the timed run.
+    pub fn anomalies(&self) -> u64 {
+        self.tally.anomalies + self.timed.map_or(0, |t| t.anomalies)
     }
 }
 
@@ -73,8 +79,8 @@ pub fn print(number: usize, s: &Scenario) {
         "implementation", "attempts", s.anomaly, "Mops/s"
     );
     for r in &s.rows {
-        let mops = r.mops.map_or("-".to_owned(), |m| format!("{m:.1}"));
-        let verdict = match (r.kind, r.tally.anomalies) {
+        let mops = r.timed.map_or("-".to_owned(), |t| format!("{:.1}", t.mops));
+        let verdict = match (r.kind, r.anomalies()) {
             (Kind::Racefree, 0) | (Kind::Mutex, 0) => "  ok",
             (Kind::Naive, 0) => "  (lucky)",
             (Kind::Naive, _) => "  <- the race",
@@ -83,14 +89,14 @@ pub fn print(number: usize, s: &Scenario) {
         println!(
             "   {:<NAME$} {:>12}  {:>anomaly_w$}  {mops:>8}{verdict}",
             r.name,
-            group(r.tally.attempts),
-            group(r.tally.anomalies),
+            group(r.attempts()),
+            group(r.anomalies()),
         );
     }
     let naive_lucky = s
         .rows
         .iter()
-        .any(|r| r.kind == Kind::Naive && r.tally.anomalies == 0);
+        .any(|r| r.kind == Kind::Naive && r.anomalies() == 0);
     if naive_lucky {
         println!(
             "   the naive row got lucky: 0 seen in {} rounds on this machine. {}",

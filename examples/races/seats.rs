@@ -2,13 +2,16 @@
 //! sold out; the naive version checks that a seat is free, then marks it taken,
 //! and sells the same seat twice whenever two buyers check before either acts.
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64,
+    Ordering::{Relaxed, SeqCst},
+};
 use std::sync::Mutex;
 
 use racefree::SeatPool;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, throughput, Checked, Progress};
+use crate::harness::{gap, race, timed, Checked, Progress};
 use crate::report::{Kind, Row, Scenario};
 
 /// Seats on sale each round.
@@ -107,21 +110,45 @@ pub fn run(opts: &Options) -> Scenario {
             c
         },
     );
-    // Timed: reserve any seat and release it again, on a pool that never fills.
+    // Timed and checked: reserve any seat, mark it as ours, unmark it,
+    // release it. A mark already set means two holders of one seat at once.
+    // With fewer threads than seats the pool can never look full, so a
+    // refusal is an anomaly too; at the end every seat must be free again.
     let time = opts.timed;
-    let mutex_mops = throughput(threads, time, Mutex::new([false; SEATS]), |m| {
-        let reserved = {
-            let mut seats = m.lock().unwrap();
-            let free = seats.iter().position(|taken| !taken);
-            free.inspect(|&i| seats[i] = true)
-        };
-        if let Some(i) = reserved {
+    let never_full = threads < SEATS;
+    let mutex_timed = {
+        let marks = Marks::new();
+        let op = |m: &Mutex<[bool; SEATS]>| {
+            let reserved = {
+                let mut seats = m.lock().unwrap();
+                let free = seats.iter().position(|taken| !taken);
+                free.inspect(|&i| seats[i] = true)
+            };
+            let Some(i) = reserved else {
+                return marks.refused(never_full);
+            };
+            marks.hold(i);
             m.lock().unwrap()[i] = false;
-        }
-    });
-    let pool_mops = throughput(threads, time, SeatPool::new(SEATS), |pool| {
-        drop(pool.try_reserve());
-    });
+            true
+        };
+        let check = |m: Mutex<[bool; SEATS]>, _| {
+            let still_taken = m.into_inner().unwrap().iter().filter(|&&t| t).count();
+            marks.anomalies() + still_taken as u64
+        };
+        timed(threads, time, Mutex::new([false; SEATS]), op, check)
+    };
+    let pool_timed = {
+        let marks = Marks::new();
+        let op = |pool: &SeatPool| match pool.try_reserve() {
+            Some(seat) => {
+                marks.hold(seat.id());
+                true
+            }
+            None => marks.refused(never_full),
+        };
+        let check = |pool: SeatPool, _| marks.anomalies() + (SEATS - pool.available()) as u64;
+        timed(threads, time, SeatPool::new(SEATS), op, check)
+    };
     p.finish();
 
     Scenario {
@@ -133,22 +160,60 @@ pub fn run(opts: &Options) -> Scenario {
                 name: "naive: if seat free { take it }",
                 kind: Kind::Naive,
                 tally: naive,
-                mops: None,
+                timed: None,
             },
             Row {
                 name: "Mutex<[bool; 16]>",
                 kind: Kind::Mutex,
                 tally: mutex,
-                mops: Some(mutex_mops),
+                timed: Some(mutex_timed),
             },
             Row {
                 name: "racefree::SeatPool::try_reserve",
                 kind: Kind::Racefree,
                 tally: pool,
-                mops: Some(pool_mops),
+                timed: Some(pool_timed),
             },
         ],
         rounds,
         if_lucky: "The race is still there: try more --rounds.",
+    }
+}
+
+/// Ownership marks for the timed run: one flag per seat, set while a thread
+/// believes it holds the seat, and a count of what went wrong.
+struct Marks {
+    held: [AtomicBool; SEATS],
+    anomalies: AtomicU64,
+}
+
+impl Marks {
+    fn new() -> Self {
+        Marks {
+            held: std::array::from_fn(|_| AtomicBool::new(false)),
+            anomalies: AtomicU64::new(0),
+        }
+    }
+
+    /// Called while holding seat `id`: was someone else holding it too?
+    fn hold(&self, id: usize) {
+        // SeqCst: the marks' own ordering must not hide (or invent) an overlap;
+        // the seat's reserve and release order them between holders.
+        if self.held[id].swap(true, SeqCst) {
+            self.anomalies.fetch_add(1, SeqCst);
+        }
+        self.held[id].store(false, SeqCst);
+    }
+
+    /// A reservation was refused; an anomaly if the pool could not be full.
+    fn refused(&self, never_full: bool) -> bool {
+        if never_full {
+            self.anomalies.fetch_add(1, SeqCst);
+        }
+        false
+    }
+
+    fn anomalies(&self) -> u64 {
+        self.anomalies.load(SeqCst)
     }
 }
