@@ -156,11 +156,11 @@ pub fn run(opts: &Options) -> Scenario {
                 true
             })
         };
-        let check = |m: Mutex<Vec<usize>>, _| {
+        let verify = |m: Mutex<Vec<usize>>, _| {
             let mut items = m.into_inner().unwrap();
             marks.anomalies() + check(Vec::new(), || items.pop()).anomalies
         };
-        timed(threads, time, Mutex::new((0..CAP).collect()), op, check)
+        timed(threads, time, Mutex::new((0..CAP).collect()), op, verify)
     };
     let tagged_timed = {
         let marks = Marks::new();
@@ -181,10 +181,10 @@ pub fn run(opts: &Options) -> Scenario {
                 false
             })
         };
-        let check = |s: ArrayStack<usize, CAP>, _| {
+        let verify = |s: ArrayStack<usize, CAP>, _| {
             marks.anomalies() + check(Vec::new(), || s.pop()).anomalies
         };
-        timed(threads, time, filled_array_stack(), op, check)
+        timed(threads, time, filled_array_stack(), op, verify)
     };
     p.finish();
 
