@@ -53,6 +53,14 @@ struct Comparison {
 
 const JUDGED: &[usize] = &[2, 8];
 
+fn target(baseline: usize, min_ratio: f64, judged_at: &'static [usize]) -> Target {
+    Target {
+        baseline,
+        min_ratio,
+        judged_at,
+    }
+}
+
 fn counters() -> Vec<Comparison> {
     let raw = || {
         contender("raw AtomicU64::fetch_add", |t, n| {
@@ -84,10 +92,7 @@ fn counters() -> Vec<Comparison> {
                 raw(),
                 mutex(),
             ],
-            targets: vec![
-                Target { baseline: 1, min_ratio: 0.95, judged_at: JUDGED },
-                Target { baseline: 2, min_ratio: 2.0, judged_at: JUDGED },
-            ],
+            targets: vec![target(1, 0.95, JUDGED), target(2, 2.0, JUDGED)],
         },
         Comparison {
             title: "StripedCounter",
@@ -100,10 +105,7 @@ fn counters() -> Vec<Comparison> {
                 raw(),
                 mutex(),
             ],
-            targets: vec![
-                Target { baseline: 1, min_ratio: 3.0, judged_at: JUDGED },
-                Target { baseline: 2, min_ratio: 1.0, judged_at: &[8] },
-            ],
+            targets: vec![target(1, 3.0, JUDGED), target(2, 1.0, &[8])],
         },
         Comparison {
             title: "BoundedCounter",
@@ -125,7 +127,7 @@ fn counters() -> Vec<Comparison> {
                     })
                 }),
             ],
-            targets: vec![Target { baseline: 1, min_ratio: 2.0, judged_at: JUDGED }],
+            targets: vec![target(1, 2.0, JUDGED)],
         },
     ]
 }
@@ -161,10 +163,7 @@ fn stacks() -> Vec<Comparison> {
                     })
                 }),
             ],
-            targets: vec![
-                Target { baseline: 1, min_ratio: 1.5, judged_at: JUDGED },
-                Target { baseline: 2, min_ratio: 1.0, judged_at: JUDGED },
-            ],
+            targets: vec![target(1, 1.5, JUDGED), target(2, 1.0, JUDGED)],
         },
         Comparison {
             title: "TreiberStack",
@@ -186,10 +185,7 @@ fn stacks() -> Vec<Comparison> {
                     })
                 }),
             ],
-            targets: vec![
-                Target { baseline: 1, min_ratio: 1.0, judged_at: JUDGED },
-                Target { baseline: 2, min_ratio: 1.0, judged_at: JUDGED },
-            ],
+            targets: vec![target(1, 1.0, JUDGED), target(2, 1.0, JUDGED)],
         },
     ]
 }
@@ -234,7 +230,7 @@ fn seat_comparison(title: &'static str, capacity: usize, taken: usize) -> Compar
                 })
             }),
         ],
-        targets: vec![Target { baseline: 1, min_ratio: 2.0, judged_at: JUDGED }],
+        targets: vec![target(1, 2.0, JUDGED)],
     }
 }
 
@@ -417,7 +413,10 @@ fn report(results: &[(&Comparison, Vec<Measured>)], o: &Options, took: Duration)
          preempted lock holder makes a mutex collapse.\n"
     );
     let _ = writeln!(s, "## Targets\n");
-    let _ = writeln!(s, "| structure | against | target | threads | ratio (min–max) | met |");
+    let _ = writeln!(
+        s,
+        "| structure | against | target | threads | ratio (min–max) | met |"
+    );
     let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- |");
     for (cmp, ms) in results {
         for tg in &cmp.targets {
@@ -466,7 +465,10 @@ fn report(results: &[(&Comparison, Vec<Measured>)], o: &Options, took: Duration)
 
 fn main() {
     let o = options();
-    let all: Vec<Comparison> = [counters(), stacks(), seats()].into_iter().flatten().collect();
+    let all: Vec<Comparison> = [counters(), stacks(), seats()]
+        .into_iter()
+        .flatten()
+        .collect();
     if !o.measure {
         // Smoke mode: every contender once, a few operations, nothing written.
         for cmp in &all {
