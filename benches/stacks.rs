@@ -15,89 +15,7 @@ use racefree::{ArrayStack, TreiberStack};
 use std::hint::black_box;
 use std::sync::Mutex;
 
-/// A textbook Treiber stack with crossbeam-epoch reclamation (never reuses a node
-/// before a grace period): the peer `TreiberStack` was measured against.
-mod epoch_stack {
-    use crossbeam_epoch::{self as epoch, Atomic, Owned};
-    use std::mem::ManuallyDrop;
-    use std::ptr;
-    use std::sync::atomic::Ordering;
-
-    struct Node<T> {
-        value: ManuallyDrop<T>,
-        next: Atomic<Node<T>>,
-    }
-
-    pub struct EpochStack<T> {
-        head: Atomic<Node<T>>,
-    }
-
-    impl<T> EpochStack<T> {
-        pub fn new() -> Self {
-            Self {
-                head: Atomic::null(),
-            }
-        }
-
-        pub fn push(&self, value: T) {
-            let mut node = Owned::new(Node {
-                value: ManuallyDrop::new(value),
-                next: Atomic::null(),
-            });
-            let guard = epoch::pin();
-            loop {
-                // Relaxed: re-checked by the CAS.
-                let head = self.head.load(Ordering::Relaxed, &guard);
-                // Relaxed: published by the Release CAS.
-                node.next.store(head, Ordering::Relaxed);
-                // Release: pairs with the Acquire load in pop.
-                match self.head.compare_exchange(
-                    head,
-                    node,
-                    Ordering::Release,
-                    Ordering::Relaxed,
-                    &guard,
-                ) {
-                    Ok(_) => return,
-                    Err(e) => node = e.new,
-                }
-            }
-        }
-
-        pub fn pop(&self) -> Option<T> {
-            let guard = epoch::pin();
-            loop {
-                // Acquire: pairs with the Release CAS in push.
-                let head = self.head.load(Ordering::Acquire, &guard);
-                // SAFETY: the guard keeps `head` from being freed while pinned.
-                let node = unsafe { head.as_ref() }?;
-                // Relaxed: the Acquire load above made it visible.
-                let next = node.next.load(Ordering::Relaxed, &guard);
-                // Relaxed: the Acquire load already synchronised with the pusher.
-                if self
-                    .head
-                    .compare_exchange(head, next, Ordering::Relaxed, Ordering::Relaxed, &guard)
-                    .is_ok()
-                {
-                    // SAFETY: the CAS unlinked `head`, so only this thread moves the
-                    // value out; destruction is deferred past every pinned reader and
-                    // never drops the value again (ManuallyDrop).
-                    unsafe {
-                        let value = ptr::read(&node.value);
-                        guard.defer_destroy(head);
-                        return Some(ManuallyDrop::into_inner(value));
-                    }
-                }
-            }
-        }
-    }
-
-    impl<T> Drop for EpochStack<T> {
-        fn drop(&mut self) {
-            while self.pop().is_some() {}
-        }
-    }
-}
+use common::epoch_stack::EpochStack;
 
 fn push_pop_pairs(c: &mut Criterion) {
     let mut group = c.benchmark_group("stack_push_pop_pair");
@@ -125,7 +43,7 @@ fn push_pop_pairs(c: &mut Criterion) {
             })
         });
 
-        let epoch = epoch_stack::EpochStack::<u64>::new();
+        let epoch = EpochStack::<u64>::default();
         group.bench_function(BenchmarkId::new("EpochTreiber", &label), |b| {
             b.iter_custom(|iters| {
                 common::time_threads(threads, iters, |_, i| {
