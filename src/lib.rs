@@ -60,6 +60,7 @@ pub mod seats;
 pub mod stack;
 
 // Each module decides, by target and feature, which of its types exist.
+#[cfg(any(target_has_atomic = "64", loom))]
 pub use counter::*;
 pub use seats::*;
 pub use stack::*;
