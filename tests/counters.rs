@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::thread;
 
-use racefree::{BoundedCounter, Counter, StripedCounter};
+#[cfg(feature = "alloc")]
+use racefree::StripedCounter;
+use racefree::{BoundedCounter, Counter};
 
 const THREADS: usize = 8;
 
@@ -233,6 +235,7 @@ fn bounded_never_leaves_range_and_conserves() {
     assert_eq!(c.get() as i64, (MAX / 2) as i64 + net);
 }
 
+#[cfg(feature = "alloc")]
 #[test]
 fn striped_sum_is_exact_after_join() {
     let per_thread = scale(100_000, 200);
@@ -252,6 +255,7 @@ fn striped_sum_is_exact_after_join() {
     assert_eq!(c.sum(), expected);
 }
 
+#[cfg(feature = "alloc")]
 #[test]
 fn striped_reset_counts_every_increment_exactly_once() {
     let rounds = scale(4, 1);

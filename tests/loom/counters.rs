@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
-use racefree::{BoundedCounter, Counter, StripedCounter};
+#[cfg(feature = "alloc")]
+use racefree::StripedCounter;
+use racefree::{BoundedCounter, Counter};
 
 /// Runs `model` under loom with a default preemption bound (`LOOM_MAX_PREEMPTIONS`
 /// overrides it) and reports how many executions were explored.
@@ -179,6 +181,7 @@ fn bounded_publishes_like_a_semaphore() {
 
 /// Two adders on a two-cell striped counter while the main thread resets: every
 /// increment is drained exactly once or remains in the final sum.
+#[cfg(feature = "alloc")]
 #[test]
 fn striped_reset_counts_each_increment_once() {
     check("striped_reset_counts_each_increment_once", 4, || {
@@ -201,6 +204,7 @@ fn striped_reset_counts_each_increment_once() {
 
 /// Three adders sharing two cells (so two of them share one): the sum after
 /// join is exact.
+#[cfg(feature = "alloc")]
 #[test]
 fn striped_sum_exact_after_join() {
     check("striped_sum_exact_after_join", 4, || {
