@@ -1,8 +1,7 @@
 //! Loom models for the counters. Every model ends by checking exact totals,
 //! unique previous values, or exactly-N successes over the joined results.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use super::model;
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
@@ -10,31 +9,11 @@ use loom::thread;
 use racefree::StripedCounter;
 use racefree::{BoundedCounter, Counter};
 
-/// Runs `model` under loom with a default preemption bound (`LOOM_MAX_PREEMPTIONS`
-/// overrides it) and reports how many executions were explored.
-fn check(name: &str, default_bound: usize, model: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(default_bound);
-    }
-    let runs = std::sync::Arc::new(AtomicUsize::new(0));
-    let counted = std::sync::Arc::clone(&runs);
-    builder.check(move || {
-        counted.fetch_add(1, Ordering::Relaxed);
-        model();
-    });
-    eprintln!(
-        "loom counters::{name}: {} executions (preemption bound {:?})",
-        runs.load(Ordering::Relaxed),
-        builder.preemption_bound
-    );
-}
-
 /// Three threads take IDs with increment, add and update: the IDs are disjoint
 /// blocks covering 0..6 and nothing is lost.
 #[test]
 fn counter_ids_unique_and_total_exact() {
-    check("counter_ids_unique_and_total_exact", 4, || {
+    model("counters::counter_ids_unique_and_total_exact", 4, || {
         let c = Arc::new(Counter::new(0));
         let c1 = Arc::clone(&c);
         let t1 = thread::spawn(move || (c1.increment(), 1));
@@ -57,7 +36,7 @@ fn counter_ids_unique_and_total_exact() {
 /// concurrent increment.
 #[test]
 fn counter_update_is_conditional() {
-    check("counter_update_is_conditional", 4, || {
+    model("counters::counter_update_is_conditional", 4, || {
         let c = Arc::new(Counter::new(0));
         let c1 = Arc::clone(&c);
         // Set to 10 only while the counter is still 0.
@@ -84,7 +63,7 @@ fn counter_update_is_conditional() {
 /// 1, and the loser is told the counter is full.
 #[test]
 fn bounded_coupons_exactly_max() {
-    check("bounded_coupons_exactly_max", 4, || {
+    model("counters::bounded_coupons_exactly_max", 4, || {
         let coupons = Arc::new(BoundedCounter::new(0, 2));
         let spawn = |c: &Arc<BoundedCounter>| {
             let c = Arc::clone(c);
@@ -107,7 +86,7 @@ fn bounded_coupons_exactly_max() {
 /// final balance is exactly 100 + deposits - withdrawals.
 #[test]
 fn bounded_withdrawals_never_overdraw() {
-    check("bounded_withdrawals_never_overdraw", 4, || {
+    model("counters::bounded_withdrawals_never_overdraw", 4, || {
         let balance = Arc::new(BoundedCounter::new(100, 130));
         let b1 = Arc::clone(&balance);
         let t1 = thread::spawn(move || b1.try_sub(80));
@@ -140,7 +119,7 @@ fn bounded_withdrawals_never_overdraw() {
 /// The two plain withdrawals of the story: exactly one of 80 and 50 succeeds.
 #[test]
 fn bounded_two_withdrawals_exactly_one() {
-    check("bounded_two_withdrawals_exactly_one", 4, || {
+    model("counters::bounded_two_withdrawals_exactly_one", 4, || {
         let balance = Arc::new(BoundedCounter::new(100, u64::MAX));
         let b1 = Arc::clone(&balance);
         let t1 = thread::spawn(move || b1.try_sub(80));
@@ -159,7 +138,7 @@ fn bounded_two_withdrawals_exactly_one() {
 /// on the cell otherwise).
 #[test]
 fn bounded_publishes_like_a_semaphore() {
-    check("bounded_publishes_like_a_semaphore", 4, || {
+    model("counters::bounded_publishes_like_a_semaphore", 4, || {
         let ready = Arc::new(BoundedCounter::new(0, 1));
         let data = Arc::new(UnsafeCell::new(0u32));
         let (r, d) = (Arc::clone(&ready), Arc::clone(&data));
@@ -184,22 +163,26 @@ fn bounded_publishes_like_a_semaphore() {
 #[cfg(feature = "alloc")]
 #[test]
 fn striped_reset_counts_each_increment_once() {
-    check("striped_reset_counts_each_increment_once", 4, || {
-        let c = Arc::new(StripedCounter::with_cells(2));
-        let spawn = |c: &Arc<StripedCounter>| {
-            let c = Arc::clone(c);
-            thread::spawn(move || {
-                c.increment();
-                c.add(2);
-            })
-        };
-        let (t1, t2) = (spawn(&c), spawn(&c));
-        let drained = c.reset();
-        t1.join().unwrap();
-        t2.join().unwrap();
-        assert!(drained <= 6);
-        assert_eq!(drained + c.sum(), 6);
-    });
+    model(
+        "counters::striped_reset_counts_each_increment_once",
+        4,
+        || {
+            let c = Arc::new(StripedCounter::with_cells(2));
+            let spawn = |c: &Arc<StripedCounter>| {
+                let c = Arc::clone(c);
+                thread::spawn(move || {
+                    c.increment();
+                    c.add(2);
+                })
+            };
+            let (t1, t2) = (spawn(&c), spawn(&c));
+            let drained = c.reset();
+            t1.join().unwrap();
+            t2.join().unwrap();
+            assert!(drained <= 6);
+            assert_eq!(drained + c.sum(), 6);
+        },
+    );
 }
 
 /// Three adders sharing two cells (so two of them share one): the sum after
@@ -207,7 +190,7 @@ fn striped_reset_counts_each_increment_once() {
 #[cfg(feature = "alloc")]
 #[test]
 fn striped_sum_exact_after_join() {
-    check("striped_sum_exact_after_join", 4, || {
+    model("counters::striped_sum_exact_after_join", 4, || {
         let c = Arc::new(StripedCounter::with_cells(2));
         let spawn = |c: &Arc<StripedCounter>, n: u64| {
             let c = Arc::clone(c);

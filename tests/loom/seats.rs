@@ -6,33 +6,13 @@
 //! loom reports. Every model ends by releasing everything and checking that every
 //! seat is free again and the admission count is exact.
 
+use super::model;
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
 use racefree::{SeatPool, Ticket};
 
 const BITS: usize = usize::BITS as usize;
-
-/// Runs `f` under loom with a default preemption bound (`LOOM_MAX_PREEMPTIONS`
-/// overrides it) and prints how many executions were explored.
-fn model(name: &str, bound: usize, f: impl Fn() + Sync + Send + 'static) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(bound);
-    }
-    let runs = std::sync::Arc::new(AtomicUsize::new(0));
-    let counter = runs.clone();
-    builder.check(move || {
-        counter.fetch_add(1, Ordering::Relaxed);
-        f();
-    });
-    println!(
-        "loom seats::{name}: {} executions (preemption bound {:?})",
-        runs.load(Ordering::Relaxed),
-        builder.preemption_bound
-    );
-}
 
 /// A pool plus one "who holds me" cell per seat.
 struct Venue {
@@ -142,14 +122,14 @@ fn seat_one(pool: &SeatPool) -> Option<Ticket> {
 
 #[test]
 fn last_seat_two_threads() {
-    model("last_seat_two_threads", 4, || {
+    model("seats::last_seat_two_threads", 4, || {
         last_seat(vec![any_seat, seat_one])
     });
 }
 
 #[test]
 fn last_seat_three_threads() {
-    model("last_seat_three_threads", 3, || {
+    model("seats::last_seat_three_threads", 3, || {
         last_seat(vec![any_seat, any_seat, seat_one])
     });
 }
@@ -158,7 +138,7 @@ fn last_seat_three_threads() {
 /// release (loom flags the cell otherwise), and nobody holds a seat twice.
 #[test]
 fn hand_over_one_seat() {
-    model("hand_over_one_seat", 3, || {
+    model("seats::hand_over_one_seat", 3, || {
         let venue = Venue::new(1);
         let handles: Vec<_> = (1..=2)
             .map(|who| {
@@ -187,7 +167,7 @@ fn hand_over_one_seat() {
 /// for an exact seat and an any-seat claim; 3 seats are free for 4 wanted.
 #[test]
 fn group_claim_races_single_claims() {
-    model("group_claim_races_single_claims", 3, || {
+    model("seats::group_claim_races_single_claims", 3, || {
         // Seats 0..BITS-1 sold in one group (one fetch_or): free are the last
         // seat of word 0 and both seats of word 1.
         let venue = Venue::new(BITS + 2);

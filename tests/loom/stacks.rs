@@ -5,31 +5,11 @@
 #[path = "../support/untagged_stack.rs"]
 mod untagged_stack;
 
+use super::model;
 use loom::sync::Arc;
 use loom::thread;
 use racefree::{ArrayStack, TreiberStack};
 use untagged_stack::{check_exactly_once, TaggedStack, UntaggedStack};
-
-/// Runs `f` under loom with a default preemption bound (`LOOM_MAX_PREEMPTIONS`
-/// overrides it) and prints how many interleavings were explored.
-fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(bound);
-    }
-    let iterations = std::sync::Arc::new(AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&iterations);
-    builder.check(move || {
-        counter.fetch_add(1, Ordering::Relaxed);
-        f();
-    });
-    eprintln!(
-        "loom: {} interleavings (preemption bound {:?})",
-        iterations.load(Ordering::Relaxed),
-        builder.preemption_bound
-    );
-}
 
 /// A stack as the models see it.
 trait Stack: Send + Sync + 'static {
@@ -81,8 +61,8 @@ impl<const TAGGED: bool> Stack for untagged_stack::IndexStack<3, TAGGED> {
 /// and pushes them back in the wrong order (the first one lands on top again, above
 /// a different `next`); another pops one and pushes it back. Whatever the
 /// interleaving, draining must give 0, 1, 2 exactly once.
-fn aba_model<S: Stack>(make: fn() -> S) {
-    model(3, move || {
+fn aba_model<S: Stack>(name: &str, make: fn() -> S) {
+    model(name, 3, move || {
         let s = Arc::new(make());
         for i in (0..3).rev() {
             s.push(i);
@@ -109,30 +89,42 @@ fn aba_model<S: Stack>(make: fn() -> S) {
 
 #[test]
 fn array_stack_aba_pattern() {
-    aba_model(ArrayStack::<usize, 3>::new);
+    aba_model(
+        "stacks::array_stack_aba_pattern",
+        ArrayStack::<usize, 3>::new,
+    );
 }
 
 #[test]
 fn treiber_stack_aba_pattern() {
-    aba_model(TreiberStack::<usize>::new);
+    aba_model(
+        "stacks::treiber_stack_aba_pattern",
+        TreiberStack::<usize>::new,
+    );
 }
 
 #[test]
 fn tagged_index_stack_aba_pattern() {
-    aba_model(TaggedStack::<3>::empty);
+    aba_model(
+        "stacks::tagged_index_stack_aba_pattern",
+        TaggedStack::<3>::empty,
+    );
 }
 
 /// The deliberately broken stack: loom finds the interleaving that corrupts it.
 #[test]
 #[should_panic(expected = "stack corrupted")]
 fn untagged_index_stack_aba_pattern_corrupts() {
-    aba_model(UntaggedStack::<3>::empty);
+    aba_model(
+        "stacks::untagged_index_stack_aba_pattern_corrupts",
+        UntaggedStack::<3>::empty,
+    );
 }
 
 /// Two threads each push a distinct item and pop one, racing with the main thread's
 /// pop on a stack holding one item. Nothing lost, nothing duplicated.
-fn push_pop_race_model<S: Stack>(make: fn() -> S) {
-    model(3, move || {
+fn push_pop_race_model<S: Stack>(name: &str, make: fn() -> S) {
+    model(name, 3, move || {
         let s = Arc::new(make());
         s.push(0);
         let handles: Vec<_> = (1..3)
@@ -157,10 +149,16 @@ fn push_pop_race_model<S: Stack>(make: fn() -> S) {
 
 #[test]
 fn array_stack_push_pop_race() {
-    push_pop_race_model(ArrayStack::<usize, 3>::new);
+    push_pop_race_model(
+        "stacks::array_stack_push_pop_race",
+        ArrayStack::<usize, 3>::new,
+    );
 }
 
 #[test]
 fn treiber_stack_push_pop_race() {
-    push_pop_race_model(TreiberStack::<usize>::new);
+    push_pop_race_model(
+        "stacks::treiber_stack_push_pop_race",
+        TreiberStack::<usize>::new,
+    );
 }
