@@ -1,0 +1,302 @@
+//! Sequential specifications, written from DESIGN.md's API contract and nothing else.
+
+use super::checker::SequentialModel;
+
+// ---------------------------------------------------------------- counters
+
+/// `Counter` operations. Every result is a `Result<u64, u64>`: `Ok(previous)` for
+/// `increment`/`add`, `Ok(value)` for `get`, and `update`'s own `Ok(prev)`/`Err(cur)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CounterOp {
+    /// `increment() -> previous`
+    Increment,
+    /// `add(n) -> previous`
+    Add(u64),
+    /// `get() -> value`
+    Get,
+    /// `update(|v| (v + n <= limit).then_some(v + n))`: a conditional add.
+    AddUpTo {
+        /// Amount added.
+        n: u64,
+        /// The value must not exceed this afterwards.
+        limit: u64,
+    },
+}
+
+/// Sequential `Counter`: one `u64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CounterModel(pub u64);
+
+impl CounterModel {
+    /// The one legal result of `op` here, and the next state.
+    pub fn apply(&self, op: &CounterOp) -> (Result<u64, u64>, Self) {
+        let v = self.0;
+        let (ret, next) = match *op {
+            CounterOp::Increment => (Ok(v), v + 1),
+            CounterOp::Add(n) => (Ok(v), v + n),
+            CounterOp::Get => (Ok(v), v),
+            CounterOp::AddUpTo { n, limit } if v + n <= limit => (Ok(v), v + n),
+            CounterOp::AddUpTo { .. } => (Err(v), v),
+        };
+        (ret, CounterModel(next))
+    }
+}
+
+impl SequentialModel for CounterModel {
+    type Op = CounterOp;
+    type Ret = Result<u64, u64>;
+
+    fn step(&self, op: &CounterOp, ret: &Result<u64, u64>) -> Option<Self> {
+        let (expected, next) = self.apply(op);
+        (*ret == expected).then_some(next)
+    }
+}
+
+/// `BoundedCounter` operations; results as for [`CounterOp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BoundedOp {
+    /// `try_add(n)`: `Ok(previous)` or `Err(current)` when it would pass `max`.
+    TryAdd(u64),
+    /// `try_sub(n)`: `Ok(previous)` or `Err(current)` when it would go below 0.
+    TrySub(u64),
+    /// `get()`, as `Ok(value)`.
+    Get,
+}
+
+/// Sequential `BoundedCounter`: a value in `0..=max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BoundedModel {
+    /// Current value.
+    pub value: u64,
+    /// Inclusive upper bound.
+    pub max: u64,
+}
+
+impl SequentialModel for BoundedModel {
+    type Op = BoundedOp;
+    type Ret = Result<u64, u64>;
+
+    fn step(&self, op: &BoundedOp, ret: &Result<u64, u64>) -> Option<Self> {
+        let v = self.value;
+        let (expected, next) = match *op {
+            BoundedOp::TryAdd(n) if n <= self.max - v => (Ok(v), v + n),
+            BoundedOp::TrySub(n) if n <= v => (Ok(v), v - n),
+            BoundedOp::TryAdd(_) | BoundedOp::TrySub(_) | BoundedOp::Get => (
+                if matches!(op, BoundedOp::Get) {
+                    Ok(v)
+                } else {
+                    Err(v)
+                },
+                v,
+            ),
+        };
+        (*ret == expected).then_some(BoundedModel {
+            value: next,
+            ..*self
+        })
+    }
+}
+
+// ---------------------------------------------------------------- stacks
+
+/// Stack operations on `u32` items (each pushed value is unique in a history).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackOp {
+    /// `push(v)`
+    Push(u32),
+    /// `pop()`
+    Pop,
+    /// `is_empty()`
+    IsEmpty,
+}
+
+/// Stack results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackRet {
+    /// `push`: `Err(v)` hands the item back when a bounded stack is full.
+    Push(Result<(), u32>),
+    /// `pop`
+    Pop(Option<u32>),
+    /// `is_empty`
+    IsEmpty(bool),
+}
+
+/// Sequential LIFO stack, optionally bounded (`ArrayStack<T, N>`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StackModel {
+    /// Items, bottom first.
+    pub items: Vec<u32>,
+    /// `Some(N)` for a bounded stack.
+    pub capacity: Option<usize>,
+}
+
+impl StackModel {
+    /// An empty stack.
+    pub fn new(capacity: Option<usize>) -> Self {
+        Self {
+            items: Vec::new(),
+            capacity,
+        }
+    }
+}
+
+impl StackModel {
+    /// The one legal result of `op` here, and the next state.
+    pub fn apply(&self, op: &StackOp) -> (StackRet, Self) {
+        let mut next = self.clone();
+        let ret = match *op {
+            StackOp::Push(v) if Some(self.items.len()) == self.capacity => StackRet::Push(Err(v)),
+            StackOp::Push(v) => {
+                next.items.push(v);
+                StackRet::Push(Ok(()))
+            }
+            StackOp::Pop => StackRet::Pop(next.items.pop()),
+            StackOp::IsEmpty => StackRet::IsEmpty(self.items.is_empty()),
+        };
+        (ret, next)
+    }
+}
+
+impl SequentialModel for StackModel {
+    type Op = StackOp;
+    type Ret = StackRet;
+
+    fn step(&self, op: &StackOp, ret: &StackRet) -> Option<Self> {
+        let (expected, next) = self.apply(op);
+        (*ret == expected).then_some(next)
+    }
+}
+
+// ---------------------------------------------------------------- seat pool
+
+/// `SeatError`, mirrored so the model does not depend on the crate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SeatErr {
+    /// The seat is booked.
+    Taken,
+    /// No such seat.
+    OutOfRange,
+}
+
+/// Seat pool operations.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SeatOp {
+    /// `try_reserve()`
+    Reserve,
+    /// `try_reserve_seat(id)`
+    ReserveSeat(usize),
+    /// `try_reserve_many(k)`
+    ReserveMany(usize),
+    /// Dropping a `Seat`/`Seats` guard, or `cancel(ticket)`: these seats are free again.
+    Release(Vec<usize>),
+    /// `available()`
+    Available,
+}
+
+/// Seat pool results.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SeatRet {
+    /// `try_reserve`: the seat id, or `None`.
+    Reserve(Option<usize>),
+    /// `try_reserve_seat`
+    ReserveSeat(Result<usize, SeatErr>),
+    /// `try_reserve_many`: the ids, sorted, or `None`.
+    ReserveMany(Option<Vec<usize>>),
+    /// A release returns nothing.
+    Released,
+    /// `available()`
+    Available(usize),
+}
+
+/// What the model accepts from `available()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AvailablePromise {
+    /// Exactly the number of free seats at some instant during the call.
+    Exact,
+    /// Never more than the free seats at some instant during the call; it may count
+    /// seats whose claim or release is still in flight as taken.
+    AtMostFree,
+}
+
+/// Sequential seat pool: a set of held seats (capacity ≤ 64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SeatModel {
+    /// Bit i set = seat i is held.
+    pub held: u64,
+    /// Number of seats.
+    pub capacity: usize,
+    /// How `available()` is judged.
+    pub available: AvailablePromise,
+}
+
+impl SeatModel {
+    /// An all-free pool.
+    ///
+    /// # Panics
+    /// If `capacity` is 0 or above 64.
+    pub fn new(capacity: usize, available: AvailablePromise) -> Self {
+        assert!((1..=64).contains(&capacity), "SeatModel holds 1..=64 seats");
+        Self {
+            held: 0,
+            capacity,
+            available,
+        }
+    }
+
+    fn free(&self) -> usize {
+        self.capacity - self.held.count_ones() as usize
+    }
+
+    fn is_free(&self, id: usize) -> bool {
+        id < self.capacity && self.held & (1 << id) == 0
+    }
+
+    fn with(&self, ids: &[usize]) -> Self {
+        Self {
+            held: ids.iter().fold(self.held, |h, &i| h | 1 << i),
+            ..*self
+        }
+    }
+}
+
+impl SequentialModel for SeatModel {
+    type Op = SeatOp;
+    type Ret = SeatRet;
+
+    fn step(&self, op: &SeatOp, ret: &SeatRet) -> Option<Self> {
+        match (op, ret) {
+            (SeatOp::Reserve, SeatRet::Reserve(None)) => (self.free() == 0).then_some(*self),
+            (SeatOp::Reserve, SeatRet::Reserve(Some(id))) => {
+                self.is_free(*id).then(|| self.with(&[*id]))
+            }
+            (SeatOp::ReserveSeat(id), SeatRet::ReserveSeat(r)) => match r {
+                Err(SeatErr::OutOfRange) => (*id >= self.capacity).then_some(*self),
+                Err(SeatErr::Taken) => (*id < self.capacity && !self.is_free(*id)).then_some(*self),
+                Ok(got) => (got == id && self.is_free(*id)).then(|| self.with(&[*id])),
+            },
+            (SeatOp::ReserveMany(k), SeatRet::ReserveMany(None)) => {
+                (self.free() < *k).then_some(*self)
+            }
+            (SeatOp::ReserveMany(k), SeatRet::ReserveMany(Some(ids))) => {
+                let distinct = ids.windows(2).all(|w| w[0] < w[1]);
+                (ids.len() == *k && distinct && ids.iter().all(|&i| self.is_free(i)))
+                    .then(|| self.with(ids))
+            }
+            (SeatOp::Release(ids), SeatRet::Released) => {
+                let mask = ids.iter().fold(0u64, |m, &i| m | 1 << i);
+                // Releasing a seat nobody holds would be a double release: illegal.
+                (ids.iter().all(|&i| i < self.capacity) && self.held & mask == mask).then_some(
+                    Self {
+                        held: self.held & !mask,
+                        ..*self
+                    },
+                )
+            }
+            (SeatOp::Available, SeatRet::Available(n)) => match self.available {
+                AvailablePromise::Exact => (*n == self.free()).then_some(*self),
+                AvailablePromise::AtMostFree => (*n <= self.free()).then_some(*self),
+            },
+            _ => None,
+        }
+    }
+}
