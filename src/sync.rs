@@ -107,13 +107,17 @@ pub(crate) type DoubleWord = u128;
 #[allow(dead_code)]
 pub(crate) type DoubleWord = u64;
 
+#[cfg(loom)]
+pub(crate) use loom_double_word::AtomicDoubleWord;
 /// Atomic [`DoubleWord`]: the head of `TreiberStack`.
-#[cfg(all(not(loom), target_pointer_width = "64", any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(all(
+    not(loom),
+    target_pointer_width = "64",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 pub(crate) use portable_atomic::AtomicU128 as AtomicDoubleWord;
 #[cfg(all(not(loom), target_pointer_width = "32", target_has_atomic = "64"))]
 pub(crate) use portable_atomic::AtomicU64 as AtomicDoubleWord;
-#[cfg(loom)]
-pub(crate) use loom_double_word::AtomicDoubleWord;
 
 #[cfg(loom)]
 mod loom_double_word {

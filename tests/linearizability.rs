@@ -159,7 +159,7 @@ mod handcrafted {
 
     #[test]
     fn double_booking_is_rejected() {
-        let m = SeatModel::new(2, AvailablePromise::Exact);
+        let m = SeatModel::new(2, 0);
         let h = History::handmade(vec![
             (0, SeatOp::Reserve, SeatRet::Reserve(Some(0)), 0, 3),
             (1, SeatOp::ReserveSeat(0), SeatRet::ReserveSeat(Ok(0)), 1, 2),
@@ -177,7 +177,7 @@ mod handcrafted {
 
     #[test]
     fn group_booking_rules() {
-        let m = SeatModel::new(3, AvailablePromise::Exact);
+        let m = SeatModel::new(3, 0);
         let ok = History::handmade(vec![
             (0, SeatOp::Reserve, SeatRet::Reserve(Some(1)), 0, 1),
             (
@@ -227,13 +227,25 @@ mod handcrafted {
                 (1, SeatOp::Available, SeatRet::Available(n), 2, 3),
             ])
         };
-        let exact = SeatModel::new(3, AvailablePromise::Exact);
-        let at_most = SeatModel::new(3, AvailablePromise::AtMostFree);
-        assert!(check(&exact, &h(2)).is_ok() && check(&at_most, &h(2)).is_ok());
-        // Undercounting (a claim in flight) is allowed only by the weaker promise;
-        // overcounting never.
-        assert!(check(&exact, &h(1)).is_err() && check(&at_most, &h(1)).is_ok());
-        assert!(check(&exact, &h(3)).is_err() && check(&at_most, &h(3)).is_err());
+        let exact = SeatModel::new(3, 0);
+        let slack1 = SeatModel::new(3, 1);
+        assert!(check(&exact, &h(2)).is_ok() && check(&slack1, &h(2)).is_ok());
+        // Undercounting (a claim in flight) only within the slack; overcounting never.
+        assert!(check(&exact, &h(1)).is_err() && check(&slack1, &h(1)).is_ok());
+        assert!(check(&slack1, &h(0)).is_err());
+        assert!(check(&exact, &h(3)).is_err() && check(&slack1, &h(3)).is_err());
+        // `try_reserve() -> None` with one seat free: only within the slack.
+        let none = History::handmade(vec![
+            (
+                0,
+                SeatOp::ReserveMany(2),
+                SeatRet::ReserveMany(Some(vec![0, 1])),
+                0,
+                1,
+            ),
+            (1, SeatOp::Reserve, SeatRet::Reserve(None), 2, 3),
+        ]);
+        assert!(check(&exact, &none).is_err() && check(&slack1, &none).is_ok());
     }
 
     #[test]
@@ -391,7 +403,7 @@ mod reference {
             "MutexPool",
             s,
             || MutexPool(Mutex::new(0), 4),
-            |p| SeatModel::new(p.capacity(), AvailablePromise::Exact),
+            |p| SeatModel::new(p.capacity(), 0),
             |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
             pool_all_free,
         );
@@ -470,7 +482,7 @@ mod reference {
             "RacyPool",
             s,
             || RacyPool(AtomicU64::new(0), 4),
-            |p| SeatModel::new(p.capacity(), AvailablePromise::Exact),
+            |p| SeatModel::new(p.capacity(), 0),
             |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
         );
     }

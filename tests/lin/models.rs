@@ -208,25 +208,27 @@ pub enum SeatRet {
     Available(usize),
 }
 
-/// What the model accepts from `available()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AvailablePromise {
-    /// Exactly the number of free seats at some instant during the call.
-    Exact,
-    /// Never more than the free seats at some instant during the call; it may count
-    /// seats whose claim or release is still in flight as taken.
-    AtMostFree,
-}
-
 /// Sequential seat pool: a set of held seats (capacity ≤ 64).
+///
+/// `slack` is how many seats may be *promised* to claims or releases still in
+/// flight without being held or free yet. racefree's `SeatPool` puts an admission
+/// counter in front of its bitmap (claims take units before setting bits, releases
+/// clear bits before giving units back), and its docs say `available()` is that
+/// counter. So while other calls are in flight, `available()` may read up to
+/// `slack` fewer than the free seats, and `try_reserve()` / `try_reserve_many(k)` /
+/// a `Taken` from `try_reserve_seat` may fail with up to `slack` seats free.
+/// With `slack = 0` the model is exact: what DESIGN.md states for `try_reserve`
+/// ("`None` only when every seat is taken") and what a Mutex pool does.
+/// Seats themselves are never relaxed: no seat is ever held twice, a group is all
+/// or nothing, and a release frees exactly the seats it held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SeatModel {
     /// Bit i set = seat i is held.
     pub held: u64,
     /// Number of seats.
     pub capacity: usize,
-    /// How `available()` is judged.
-    pub available: AvailablePromise,
+    /// Seats that in-flight calls may have promised (see above).
+    pub slack: usize,
 }
 
 impl SeatModel {
@@ -234,12 +236,12 @@ impl SeatModel {
     ///
     /// # Panics
     /// If `capacity` is 0 or above 64.
-    pub fn new(capacity: usize, available: AvailablePromise) -> Self {
+    pub fn new(capacity: usize, slack: usize) -> Self {
         assert!((1..=64).contains(&capacity), "SeatModel holds 1..=64 seats");
         Self {
             held: 0,
             capacity,
-            available,
+            slack,
         }
     }
 
@@ -265,17 +267,21 @@ impl SequentialModel for SeatModel {
 
     fn step(&self, op: &SeatOp, ret: &SeatRet) -> Option<Self> {
         match (op, ret) {
-            (SeatOp::Reserve, SeatRet::Reserve(None)) => (self.free() == 0).then_some(*self),
+            (SeatOp::Reserve, SeatRet::Reserve(None)) => {
+                (self.free() <= self.slack).then_some(*self)
+            }
             (SeatOp::Reserve, SeatRet::Reserve(Some(id))) => {
                 self.is_free(*id).then(|| self.with(&[*id]))
             }
             (SeatOp::ReserveSeat(id), SeatRet::ReserveSeat(r)) => match r {
                 Err(SeatErr::OutOfRange) => (*id >= self.capacity).then_some(*self),
-                Err(SeatErr::Taken) => (*id < self.capacity && !self.is_free(*id)).then_some(*self),
+                Err(SeatErr::Taken) => (*id < self.capacity
+                    && (!self.is_free(*id) || self.free() <= self.slack))
+                    .then_some(*self),
                 Ok(got) => (got == id && self.is_free(*id)).then(|| self.with(&[*id])),
             },
             (SeatOp::ReserveMany(k), SeatRet::ReserveMany(None)) => {
-                (self.free() < *k).then_some(*self)
+                (self.free() < *k + self.slack).then_some(*self)
             }
             (SeatOp::ReserveMany(k), SeatRet::ReserveMany(Some(ids))) => {
                 let distinct = ids.windows(2).all(|w| w[0] < w[1]);
@@ -292,10 +298,9 @@ impl SequentialModel for SeatModel {
                     },
                 )
             }
-            (SeatOp::Available, SeatRet::Available(n)) => match self.available {
-                AvailablePromise::Exact => (*n == self.free()).then_some(*self),
-                AvailablePromise::AtMostFree => (*n <= self.free()).then_some(*self),
-            },
+            (SeatOp::Available, SeatRet::Available(n)) => {
+                (*n <= self.free() && *n + self.slack >= self.free()).then_some(*self)
+            }
             _ => None,
         }
     }
