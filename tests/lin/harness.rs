@@ -120,7 +120,7 @@ pub struct Tally {
 
 /// Runs `shape.rounds` rounds, each on a fresh target from `make`, and checks every
 /// history against `model(&target)`. `after` runs on the target once the threads
-/// are joined (quiescent checks: drain, exact sums). Stops at the first rejection
+/// are joined and the history is checked (quiescent checks: drain, exact sums). Stops at the first rejection
 /// when `stop_on_reject`; the rejection is returned with the tally.
 pub fn campaign<T, M, W>(
     name: &str,
@@ -145,7 +145,6 @@ where
         let init = model(&target);
         let seed = (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ name.len() as u64;
         let history = run_round(&target, shape.threads, seed, &worker);
-        after(&target, &history);
         tally.histories += 1;
         tally.ops += history.len();
         match check(&init, &history) {
@@ -164,6 +163,9 @@ where
                 }
             }
         }
+        // Quiescent checks after the history verdict, so a bug shows as the
+        // checker's rejection first.
+        after(&target, &history);
     }
     println!(
         "lin {name}: {} histories checked ({} threads x {} ops), {} linearizable, {} ops, {} configurations{}",

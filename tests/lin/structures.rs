@@ -4,10 +4,10 @@
 //! counters 4 × 6 × 400, stacks 3 × 8 × 400, seat pools 3 × 6 × 400 (plus the
 //! releases that empty the pool at the end of each thread).
 
-use super::harness::{assert_linearizable, Shape};
-use super::history::History;
-use super::models::*;
-use super::subjects::*;
+use crate::lin::harness::{assert_linearizable, Shape};
+use crate::lin::history::History;
+use crate::lin::models::*;
+use crate::lin::subjects::*;
 use racefree::{
     ArraySeatPool, ArrayStack, BoundedCounter, Counter, Seat, SeatError, SeatPool, Seats,
     StripedCounter, Ticket, TreiberStack,
@@ -147,7 +147,7 @@ pub enum StripedOp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StripedModel;
 
-impl super::checker::SequentialModel for StripedModel {
+impl crate::lin::checker::SequentialModel for StripedModel {
     type Op = StripedOp;
     type Ret = u64;
     fn step(&self, _: &StripedOp, _: &u64) -> Option<Self> {
@@ -311,7 +311,7 @@ fn array_seat_pool_is_linearizable() {
 #[test]
 fn seat_pool_against_the_exact_model() {
     let s = Shape::new(3, 6, 400);
-    let (tally, rejection) = super::harness::campaign(
+    let (tally, rejection) = crate::lin::harness::campaign(
         "SeatPool(4) exact model (informational)",
         s,
         || SeatPool::new(4),
