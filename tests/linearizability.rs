@@ -357,7 +357,7 @@ mod reference {
     use super::*;
 
     #[test]
-    fn forced_lost_update_is_rejected_deterministically() {
+    fn miri_lin_forced_lost_update_is_rejected() {
         // No timing: both increments load before either stores, in every schedule.
         let c = ForcedRacyCounter {
             value: AtomicU64::new(0),
@@ -440,7 +440,7 @@ mod reference {
     }
 
     #[test]
-    fn racy_counter_is_rejected() {
+    fn miri_lin_racy_counter_is_rejected() {
         let s = broken(3, 4);
         must_reject(
             "RacyCounter",
