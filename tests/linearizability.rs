@@ -487,3 +487,12 @@ mod reference {
         );
     }
 }
+
+// ============================================ the racefree structures themselves
+//
+// `lin/structures.rs` holds one campaign per structure (Counter, BoundedCounter,
+// StripedCounter, ArrayStack, TreiberStack, SeatPool, ArraySeatPool). It compiles
+// once the counters, seats and stacks branches are on main; then enable it by
+// uncommenting these two lines:
+// #[path = "lin/structures.rs"]
+// mod structures;
