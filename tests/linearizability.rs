@@ -139,6 +139,15 @@ mod handcrafted {
         assert_witness(&m, &full);
         let spurious = History::handmade(vec![(1, StackOp::Push(2), StackRet::Push(Err(2)), 0, 1)]);
         assert!(check(&m, &spurious).is_err());
+        // Within the slack (slots in transit) the refusal is legal; beyond it not.
+        let m2 = StackModel::with_slack(Some(2), 1);
+        assert!(check(&m2, &spurious).is_err());
+        let one = History::handmade(vec![
+            (0, StackOp::Push(1), StackRet::Push(Ok(())), 0, 1),
+            (1, StackOp::Push(2), StackRet::Push(Err(2)), 2, 3),
+        ]);
+        assert!(check(&StackModel::new(Some(2)), &one).is_err());
+        assert_witness(&m2, &one);
     }
 
     #[test]

@@ -122,26 +122,41 @@ pub enum StackRet {
 }
 
 /// Sequential LIFO stack, optionally bounded (`ArrayStack<T, N>`).
+///
+/// `slack`: a bounded stack built on a slot arena may refuse a push while fewer
+/// than `N` items are on it, because other threads hold slots in transit (a pop
+/// that has unlinked its item but not yet freed the slot — documented in
+/// `ArrayStack`'s "Full stacks" — or a push that has taken a free slot but not
+/// yet linked it). Each other thread holds at most one, so `slack = threads − 1`.
+/// With `slack = 0` a push fails only when exactly `N` items are on the stack.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StackModel {
     /// Items, bottom first.
     pub items: Vec<u32>,
     /// `Some(N)` for a bounded stack.
     pub capacity: Option<usize>,
+    /// Slots that other in-flight calls may hold (bounded stacks only).
+    pub slack: usize,
 }
 
 impl StackModel {
-    /// An empty stack.
+    /// An empty stack whose pushes fail only when it is full.
     pub fn new(capacity: Option<usize>) -> Self {
+        Self::with_slack(capacity, 0)
+    }
+
+    /// An empty stack whose pushes may also fail with `slack` slots in transit.
+    pub fn with_slack(capacity: Option<usize>, slack: usize) -> Self {
         Self {
             items: Vec::new(),
             capacity,
+            slack,
         }
     }
 }
 
 impl StackModel {
-    /// The one legal result of `op` here, and the next state.
+    /// The one legal result of `op` here, and the next state (with `slack = 0`).
     pub fn apply(&self, op: &StackOp) -> (StackRet, Self) {
         let mut next = self.clone();
         let ret = match *op {
@@ -162,6 +177,10 @@ impl SequentialModel for StackModel {
     type Ret = StackRet;
 
     fn step(&self, op: &StackOp, ret: &StackRet) -> Option<Self> {
+        if let (StackOp::Push(v), StackRet::Push(Err(back)), Some(n)) = (op, ret, self.capacity) {
+            // A refused push: legal when full, or within the slack of it.
+            return (v == back && self.items.len() + self.slack >= n).then(|| self.clone());
+        }
         let (expected, next) = self.apply(op);
         (*ret == expected).then_some(next)
     }
