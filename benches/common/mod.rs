@@ -8,6 +8,8 @@
 //! second across all threads.
 #![allow(dead_code)]
 
+pub mod epoch_stack;
+
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 

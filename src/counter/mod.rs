@@ -1,4 +1,37 @@
-//! CAS-based counters: [`Counter`], [`BoundedCounter`], [`StripedCounter`].
+//! Counters whose read-and-change is one atomic step: [`Counter`],
+//! [`BoundedCounter`], [`StripedCounter`].
+//!
+//! | type | use it for | the atomic step |
+//! | --- | --- | --- |
+//! | [`Counter`] | IDs, totals | one `fetch_add` |
+//! | [`BoundedCounter`] | coupons, balances, admission limits | a compare-and-swap loop that checks the bound |
+//! | [`StripedCounter`] | very hot statistics | a `fetch_add` on one of several cache-padded cells |
 //!
 //! They need 64-bit atomics, which thumbv7em and riscv32imac lack: there they are
-//! not compiled.
+//! not compiled (this crate never enables `portable-atomic`'s lock-based `fallback`).
+//! [`StripedCounter`] also needs the `alloc` feature.
+//!
+//! ```
+//! use racefree::{BoundedCounter, Counter};
+//!
+//! let ids = Counter::new(1);
+//! assert_eq!(ids.increment(), 1); // the first ID handed out
+//!
+//! let coupons = BoundedCounter::new(0, 100);
+//! assert_eq!(coupons.try_add(1), Ok(0));
+//! ```
+
+#[cfg(any(target_has_atomic = "64", loom))]
+mod bounded;
+#[cfg(any(target_has_atomic = "64", loom))]
+#[allow(clippy::module_inception)]
+mod counter;
+#[cfg(all(feature = "alloc", any(target_has_atomic = "64", loom)))]
+mod striped;
+
+#[cfg(any(target_has_atomic = "64", loom))]
+pub use bounded::BoundedCounter;
+#[cfg(any(target_has_atomic = "64", loom))]
+pub use counter::Counter;
+#[cfg(all(feature = "alloc", any(target_has_atomic = "64", loom)))]
+pub use striped::StripedCounter;

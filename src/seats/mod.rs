@@ -1,1 +1,110 @@
 //! A bounded seat pool: no double booking, all-or-nothing group booking.
+//!
+//! The last seat of a concert, a slot in a fixed table, a DMA buffer, a
+//! connection permit: `capacity` numbered seats, each held by at most one holder.
+//! The *check-then-act* bug ("is seat 7 free? then book it") cannot happen here:
+//! booking a seat is one `fetch_or` on its bit, and the old bit says whether we
+//! got it.
+//!
+//! | form | needs | construct |
+//! | --- | --- | --- |
+//! | [`SeatPool`] | `alloc` | `SeatPool::new(capacity)` at run time |
+//! | [`ArraySeatPool<WORDS>`] | core | `const fn new(capacity)`, in a `static`; size with [`words_for`] |
+//!
+//! Both hand out the same guards: a [`Seat`] (released on drop, or
+//! [`confirm`](Seat::confirm)ed into a [`Ticket`] that only `cancel` releases) and,
+//! with `alloc`, a [`Seats`] group.
+//!
+//! # How it works
+//! - **Bitmap**: one bit per seat in `usize` words, 1 = taken, all zero = all free
+//!   (so `const fn new` and zeroed memory are an empty pool). Claim one bit with
+//!   `fetch_or(bit)` and test the old bit; release with `fetch_and(!bit)`.
+//! - **Admission**: an atomic count of seats not yet promised to anyone sits in
+//!   front of the bitmap. Every claim first takes its units from it with a CAS loop
+//!   that never goes below zero (`k` at once for a group: that single CAS is the
+//!   all-or-nothing decision), then sets bits. A release clears its bits first and
+//!   gives the units back after. So set bits ≤ capacity − admission at every
+//!   instant, a claimer holding units always has that many clear bits to find, and
+//!   no claim ever rolls bits back. A group claim keeps exactly the bits each
+//!   `fetch_or(mask)` turned from 0 to 1 and rescans for the rest.
+//! - **Hints**: scans start at a per-thread word (with `std`) or a shared relaxed
+//!   word (without), so a nearly full pool of thousands of seats is not scanned
+//!   from word 0 every time and threads spread over different words.
+//!
+//! # What `available()` shows while claims are in flight
+//! `available()` is the admission count: seats not promised to any claimer.
+//! - A group claim of `k` shows as `k` seats taken from the moment its admission
+//!   succeeds, while it is still setting bits word by word; a group claim that
+//!   fails never changes it.
+//! - A `try_reserve_seat(id)` that passes its first check, takes one unit, and
+//!   then loses seat `id` to another thread holds that unit for a few
+//!   instructions before giving it back. During that window `available()` reads
+//!   one less than the free seats, and a concurrent `try_reserve()` on a pool
+//!   whose only free seat is elsewhere can return `None` (and a concurrent group
+//!   claim can fail for one seat). It is the only transient: the seat itself is
+//!   never held twice, and a lost claim keeps nothing.
+//!
+//! # Leaks
+//! `core::mem::forget` of a [`Seat`] or [`Seats`], or dropping a [`Ticket`]
+//! without `cancel`, keeps those seats taken for the pool's lifetime. Safe, only
+//! wasteful.
+//!
+//! # Layout
+//! Bitmap words are packed (`usize` after `usize`), not padded onto separate cache
+//! lines: every claim and release also touches the one admission counter, so
+//! padding the words cannot remove the hottest shared line, and packed words keep
+//! an `ArraySeatPool` of 4,096 seats at 512 bytes (64-bit) instead of 8 KiB.
+//! (Padding versus packed has not been benchmarked yet.)
+//!
+//! ```
+//! use racefree::SeatPool;
+//!
+//! let pool = SeatPool::new(3);
+//! let a = pool.try_reserve().unwrap();
+//! let pair = pool.try_reserve_many(2).unwrap();
+//! assert!(pool.try_reserve().is_none()); // full: never oversold
+//! drop(pair);
+//! assert_eq!(pool.available(), 2);
+//! # drop(a);
+//! ```
+
+mod admission;
+mod array;
+mod bits;
+mod error;
+mod guard;
+mod hint;
+mod identity;
+mod raw;
+
+#[cfg(feature = "alloc")]
+mod group;
+#[cfg(feature = "alloc")]
+mod heap;
+
+pub use self::array::ArraySeatPool;
+pub use self::bits::words_for;
+pub use self::error::SeatError;
+#[cfg(feature = "alloc")]
+pub use self::group::{SeatIds, Seats};
+pub use self::guard::{Seat, Ticket};
+#[cfg(feature = "alloc")]
+pub use self::heap::SeatPool;
+
+/// Whether the pool's atomics (`usize` CAS) are lock-free on this target.
+#[cfg(not(loom))]
+const IS_LOCK_FREE: bool = crate::sync::AtomicUsize::is_always_lock_free();
+#[cfg(loom)]
+const IS_LOCK_FREE: bool = true;
+
+static_assertions::assert_impl_all!(ArraySeatPool<1>: Send, Sync);
+static_assertions::assert_impl_all!(Seat<'static>: Send, Sync);
+static_assertions::assert_impl_all!(Ticket: Send, Sync);
+static_assertions::assert_not_impl_any!(Ticket: Clone, Copy);
+#[cfg(feature = "alloc")]
+static_assertions::assert_impl_all!(SeatPool: Send, Sync);
+#[cfg(feature = "alloc")]
+static_assertions::assert_impl_all!(Seats<'static>: Send, Sync);
+
+#[cfg(all(test, not(loom)))]
+mod tests;

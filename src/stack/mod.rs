@@ -1,1 +1,40 @@
 //! Treiber stacks with tagged heads against ABA.
+//!
+//! | type | needs | head |
+//! | --- | --- | --- |
+//! | [`ArrayStack<T, N>`](ArrayStack) | core, `usize` CAS | tagged slot index in one `usize` |
+//! | [`TreiberStack<T>`](TreiberStack) | `alloc`, double-width CAS | tagged pointer in one `u128` (`u64` on 32-bit) |
+//!
+//! A Treiber stack pops by reading the top node's `next` and swinging the head
+//! from the top to `next` with a compare-and-swap. If the thread is preempted
+//! between the read and the CAS while others pop the top, pop more, and push the
+//! top node back, a plain CAS still succeeds — it sees the same top — and installs
+//! a stale `next`: items are lost or handed out twice (the ABA problem). Both
+//! stacks here pack a generation tag beside the link and bump it on every removal,
+//! so such a stale CAS fails; each type's docs state how many removals a thread
+//! must sleep through before its tag wraps.
+
+mod array;
+mod tagged;
+#[cfg(all(
+    feature = "alloc",
+    any(
+        loom,
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        all(target_pointer_width = "32", target_has_atomic = "64")
+    )
+))]
+mod treiber;
+
+pub use array::ArrayStack;
+#[cfg(all(
+    feature = "alloc",
+    any(
+        loom,
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        all(target_pointer_width = "32", target_has_atomic = "64")
+    )
+))]
+pub use treiber::TreiberStack;

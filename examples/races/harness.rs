@@ -1,0 +1,208 @@
+//! The round runner shared by every scenario: fresh state, a barrier, N threads,
+//! a check afterwards; plus the naive rows' widened gap and the progress line.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+/// The gap between a naive check and its act, widened on purpose.
+///
+/// In production the gap is a preemption, a cache miss, a page fault or an I/O
+/// call; here `yield_now` hands the core to another racing thread so the race
+/// shows in a few rounds even on a 2-core machine. Only naive rows call it:
+/// racefree's operations have no gap to widen.
+#[inline]
+pub fn gap() {
+    std::thread::yield_now();
+}
+
+/// What one implementation did over all rounds of a scenario.
+#[derive(Default, Clone, Copy)]
+pub struct Tally {
+    /// Operations tried (successful or refused).
+    pub attempts: u64,
+    /// Wrong outcomes found by the scenario's check.
+    pub anomalies: u64,
+}
+
+/// What a round's check reports: attempts made and anomalies found.
+pub struct Checked {
+    /// Operations tried in this round.
+    pub attempts: u64,
+    /// Wrong outcomes in this round.
+    pub anomalies: u64,
+}
+
+/// Runs `rounds` rounds: `setup` builds a fresh shared state, `threads` threads
+/// wait at a barrier and then run `work(&state, thread_index)` together, and
+/// `check` inspects the final state and the threads' results.
+pub fn race<S, R>(
+    rounds: u64,
+    threads: usize,
+    progress: &mut Progress,
+    mut setup: impl FnMut() -> S,
+    work: impl Fn(&S, usize) -> R + Sync,
+    mut check: impl FnMut(S, Vec<R>) -> Checked,
+) -> Tally
+where
+    S: Sync,
+    R: Send,
+{
+    let mut tally = Tally::default();
+    for _ in 0..rounds {
+        let state = setup();
+        let barrier = Barrier::new(threads);
+        let results = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (state, barrier, work) = (&state, &barrier, &work);
+                    s.spawn(move || {
+                        barrier.wait();
+                        work(state, t)
+                    })
+                })
+                .collect();
+            let joined = handles.into_iter().map(|h| h.join());
+            joined
+                .map(|r| r.expect("a racing thread panicked"))
+                .collect()
+        });
+        let c = check(state, results);
+        tally.attempts += c.attempts;
+        tally.anomalies += c.anomalies;
+        progress.tick();
+    }
+    tally
+}
+
+/// A correct implementation's timed run: how much it did, whether the
+/// result still adds up, and how fast.
+#[derive(Clone, Copy)]
+pub struct Timed {
+    /// Operations performed.
+    pub ops: u64,
+    /// Wrong outcomes found by the run's check.
+    pub anomalies: u64,
+    /// Millions of operations per second of wall-clock time.
+    pub mops: f64,
+}
+
+/// Times a correct implementation apart from the rounds (whose work is too
+/// short to time, or to overlap much): `threads` threads call `op` in a loop
+/// on one shared `state`, with no artificial gap, for `time`. `op` returns
+/// whether it succeeded; `check` then gets the state and the number of
+/// successes and returns the anomalies it finds, so a long, truly parallel
+/// run also checks the structure (this is what makes the example fail in CI
+/// if a racefree structure regresses).
+pub fn timed<S: Sync>(
+    threads: usize,
+    time: Duration,
+    state: S,
+    op: impl Fn(&S) -> bool + Sync,
+    check: impl FnOnce(S, u64) -> u64,
+) -> Timed {
+    let barrier = Barrier::new(threads + 1);
+    let stop = AtomicBool::new(false);
+    let (ops, oks, secs) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (state, barrier, op, stop) = (&state, &barrier, &op, &stop);
+                s.spawn(move || {
+                    barrier.wait();
+                    let (mut ops, mut oks) = (0u64, 0u64);
+                    // Relaxed: a stop flag; nothing is published through it
+                    // (the results travel through `join`).
+                    while !stop.load(Relaxed) {
+                        for _ in 0..64 {
+                            oks += u64::from(op(state));
+                        }
+                        ops += 64;
+                    }
+                    (ops, oks)
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        std::thread::sleep(time);
+        stop.store(true, Relaxed);
+        let (mut ops, mut oks) = (0, 0);
+        for h in handles {
+            let (o, k) = h.join().expect("a timed thread panicked");
+            ops += o;
+            oks += k;
+        }
+        (ops, oks, start.elapsed().as_secs_f64())
+    });
+    Timed {
+        ops,
+        anomalies: check(state, oks),
+        mops: ops as f64 / secs / 1e6,
+    }
+}
+
+/// A progress indication on stderr, shown only once a scenario has run for
+/// about a second: a spinner with a percentage on a terminal, dots otherwise.
+pub struct Progress {
+    label: String,
+    total: u64,
+    done: u64,
+    start: Instant,
+    last: Instant,
+    drawn: bool,
+    tty: bool,
+}
+
+impl Progress {
+    /// Progress over `total` rounds (all rows of one scenario).
+    pub fn new(label: &str, total: u64) -> Self {
+        let now = Instant::now();
+        Progress {
+            label: label.to_owned(),
+            total: total.max(1),
+            done: 0,
+            start: now,
+            last: now,
+            drawn: false,
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// One round finished.
+    pub fn tick(&mut self) {
+        const SPIN: [char; 4] = ['|', '/', '-', '\\'];
+        self.done += 1;
+        if self.start.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        let interval = if self.tty { 120 } else { 500 };
+        if self.drawn && self.last.elapsed() < Duration::from_millis(interval) {
+            return;
+        }
+        self.last = Instant::now();
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let pct = self.done * 100 / self.total;
+            let spin = SPIN[(self.start.elapsed().as_millis() / 120) as usize % 4];
+            let _ = write!(err, "\r{spin} {}: {pct:>3}% ", self.label);
+        } else if !self.drawn {
+            let _ = write!(err, "running {} ...", self.label);
+        } else {
+            let _ = write!(err, ".");
+        }
+        let _ = err.flush();
+        self.drawn = true;
+    }
+
+    /// The scenario is over: clear the spinner (or end the dotted line).
+    pub fn finish(self) {
+        if self.drawn {
+            if self.tty {
+                eprint!("\r\x1b[2K");
+            } else {
+                eprintln!(" {:.1} s", self.start.elapsed().as_secs_f64());
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Scenario 2: the last seat. Eight buyers race to buy seats until the show is
+//! sold out; the naive version checks that a seat is free, then marks it taken,
+//! and sells the same seat twice whenever two buyers check before either acts.
+
+use std::sync::atomic::{
+    AtomicBool, AtomicU64,
+    Ordering::{Relaxed, SeqCst},
+};
+use std::sync::Mutex;
+
+use racefree::SeatPool;
+
+use crate::cli::Options;
+use crate::harness::{gap, race, timed, Checked, Progress};
+use crate::report::{Kind, Row, Scenario};
+
+/// Seats on sale each round.
+const SEATS: usize = 16;
+
+/// What one buyer did: attempts made and the seat numbers it was sold.
+type Bought = (u64, Vec<usize>);
+
+/// Double bookings: tickets sold beyond the seats actually sold, plus seats
+/// left unsold although every buyer was told "sold out".
+fn check(buyers: Vec<Bought>) -> Checked {
+    let mut holders = [0u64; SEATS];
+    let mut attempts = 0;
+    for (tried, seats) in buyers {
+        attempts += tried;
+        for s in seats {
+            holders[s] += 1;
+        }
+    }
+    let anomalies = holders.iter().map(|&h| h.abs_diff(1)).sum();
+    Checked {
+        attempts,
+        anomalies,
+    }
+}
+
+/// Runs the three implementations of the seat sale under the same threads.
+pub fn run(opts: &Options) -> Scenario {
+    let (rounds, threads) = (opts.rounds, opts.threads);
+    let mut p = Progress::new("last seat", rounds * 3);
+
+    let naive = race(
+        rounds,
+        threads,
+        &mut p,
+        || {
+            (0..SEATS)
+                .map(|_| AtomicBool::new(false))
+                .collect::<Vec<_>>()
+        },
+        |seats, _| {
+            let (mut tried, mut mine) = (0, Vec::new());
+            loop {
+                tried += 1;
+                // THE BAD PATTERN: is it free? (gap) then take it.
+                let Some(free) = seats.iter().position(|s| !s.load(Relaxed)) else {
+                    return (tried, mine);
+                };
+                gap();
+                seats[free].store(true, Relaxed);
+                mine.push(free);
+            }
+        },
+        |_, buyers| check(buyers),
+    );
+    let mutex = race(
+        rounds,
+        threads,
+        &mut p,
+        || Mutex::new([false; SEATS]),
+        |m, _| {
+            let (mut tried, mut mine) = (0, Vec::new());
+            loop {
+                tried += 1;
+                let mut seats = m.lock().unwrap();
+                let Some(free) = seats.iter().position(|taken| !taken) else {
+                    return (tried, mine);
+                };
+                seats[free] = true;
+                mine.push(free);
+            }
+        },
+        |_, buyers| check(buyers),
+    );
+    let pool = race(
+        rounds,
+        threads,
+        &mut p,
+        || SeatPool::new(SEATS),
+        |pool, _| {
+            let (mut tried, mut mine, mut tickets) = (0, Vec::new(), Vec::new());
+            loop {
+                tried += 1;
+                let Some(seat) = pool.try_reserve() else {
+                    drop(tickets);
+                    return (tried, mine);
+                };
+                mine.push(seat.id());
+                tickets.push(seat.confirm());
+            }
+        },
+        |pool, buyers| {
+            let mut c = check(buyers);
+            // Every seat was confirmed, so none may show as available.
+            c.anomalies += pool.available() as u64;
+            c
+        },
+    );
+    // Timed and checked: reserve any seat, mark it as ours, unmark it,
+    // release it. A mark already set means two holders of one seat at once.
+    // With fewer threads than seats the pool can never look full, so a
+    // refusal is an anomaly too; at the end every seat must be free again.
+    let time = opts.timed;
+    let never_full = threads < SEATS;
+    let mutex_timed = {
+        let marks = Marks::new();
+        let op = |m: &Mutex<[bool; SEATS]>| {
+            let reserved = {
+                let mut seats = m.lock().unwrap();
+                let free = seats.iter().position(|taken| !taken);
+                free.inspect(|&i| seats[i] = true)
+            };
+            let Some(i) = reserved else {
+                return marks.refused(never_full);
+            };
+            marks.hold(i);
+            m.lock().unwrap()[i] = false;
+            true
+        };
+        let check = |m: Mutex<[bool; SEATS]>, _| {
+            let still_taken = m.into_inner().unwrap().iter().filter(|&&t| t).count();
+            marks.anomalies() + still_taken as u64
+        };
+        timed(threads, time, Mutex::new([false; SEATS]), op, check)
+    };
+    let pool_timed = {
+        let marks = Marks::new();
+        let op = |pool: &SeatPool| match pool.try_reserve() {
+            Some(seat) => {
+                marks.hold(seat.id());
+                true
+            }
+            None => marks.refused(never_full),
+        };
+        let check = |pool: SeatPool, _| marks.anomalies() + (SEATS - pool.available()) as u64;
+        timed(threads, time, SeatPool::new(SEATS), op, check)
+    };
+    p.finish();
+
+    Scenario {
+        title: "the last seat",
+        setup: format!("{threads} buyers buy until a {SEATS}-seat show sells out"),
+        anomaly: "double bookings",
+        rows: vec![
+            Row {
+                name: "naive: if seat free { take it }",
+                kind: Kind::Naive,
+                tally: naive,
+                timed: None,
+            },
+            Row {
+                name: "Mutex<[bool; 16]>",
+                kind: Kind::Mutex,
+                tally: mutex,
+                timed: Some(mutex_timed),
+            },
+            Row {
+                name: "racefree::SeatPool::try_reserve",
+                kind: Kind::Racefree,
+                tally: pool,
+                timed: Some(pool_timed),
+            },
+        ],
+        rounds,
+        if_lucky: "The race is still there: try more --rounds.",
+    }
+}
+
+/// Ownership marks for the timed run: one flag per seat, set while a thread
+/// believes it holds the seat, and a count of what went wrong.
+struct Marks {
+    held: [AtomicBool; SEATS],
+    anomalies: AtomicU64,
+}
+
+impl Marks {
+    fn new() -> Self {
+        Marks {
+            held: std::array::from_fn(|_| AtomicBool::new(false)),
+            anomalies: AtomicU64::new(0),
+        }
+    }
+
+    /// Called while holding seat `id`: was someone else holding it too?
+    fn hold(&self, id: usize) {
+        // SeqCst: the marks' own ordering must not hide (or invent) an overlap;
+        // the seat's reserve and release order them between holders.
+        if self.held[id].swap(true, SeqCst) {
+            self.anomalies.fetch_add(1, SeqCst);
+        }
+        self.held[id].store(false, SeqCst);
+    }
+
+    /// A reservation was refused; an anomaly if the pool could not be full.
+    fn refused(&self, never_full: bool) -> bool {
+        if never_full {
+            self.anomalies.fetch_add(1, SeqCst);
+        }
+        false
+    }
+
+    fn anomalies(&self) -> u64 {
+        self.anomalies.load(SeqCst)
+    }
+}

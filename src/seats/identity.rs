@@ -1,0 +1,83 @@
+//! Pool identities: the value a [`Ticket`](crate::Ticket) carries to say which
+//! pool it came from.
+//!
+//! An identity is a number drawn once per pool from a global counter, lazily, the
+//! first time the pool issues a ticket (so `const fn new` needs no global state).
+//! It lives inside the pool, so it moves with it (an `ArraySeatPool` may be moved
+//! while tickets are out), and it is never reused, so a ticket from a dropped pool
+//! can never be mistaken for one of a new pool that happens to sit at the same
+//! address. Identities never wrap: exhausting them panics (only reachable on
+//! 32-bit targets, after about four billion pools each issued a ticket).
+
+use core::num::NonZeroUsize;
+
+use crate::sync::{AtomicUsize, Ordering};
+
+#[cfg(not(loom))]
+static NEXT_IDENTITY: AtomicUsize = AtomicUsize::new(1);
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref NEXT_IDENTITY: AtomicUsize = AtomicUsize::new(1);
+}
+
+/// Draws a fresh, never-before-used identity.
+fn fresh() -> NonZeroUsize {
+    // Relaxed: the counter only has to hand out distinct numbers; no data is
+    // published through it.
+    let mut current = NEXT_IDENTITY.load(Ordering::Relaxed);
+    loop {
+        let next = current
+            .checked_add(1)
+            .expect("racefree: seat pool identities exhausted (usize::MAX pools issued tickets)");
+        // Relaxed (both): as above, uniqueness comes from the RMW itself.
+        match NEXT_IDENTITY.compare_exchange_weak(
+            current,
+            next,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => {
+                return NonZeroUsize::new(current).expect("identities start at 1 and never wrap")
+            }
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+/// A pool's identity, 0 until its first ticket.
+#[derive(Debug)]
+pub(crate) struct Identity(AtomicUsize);
+
+impl Identity {
+    crate::const_fn! {
+        pub(crate) const fn new() -> Self {
+            Self(AtomicUsize::new(0))
+        }
+    }
+
+    /// The pool's identity, drawing it on first use.
+    pub(crate) fn get(&self) -> NonZeroUsize {
+        // Acquire: pairs with the AcqRel CAS below that published the identity.
+        if let Some(id) = NonZeroUsize::new(self.0.load(Ordering::Acquire)) {
+            return id;
+        }
+        let fresh = fresh();
+        // AcqRel on success: publishes the identity (pairs with the Acquire load
+        // above). Acquire on failure: pairs with the winner's CAS, whose identity
+        // we adopt (the fresh number is simply never used).
+        match self
+            .0
+            .compare_exchange(0, fresh.get(), Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => fresh,
+            Err(winner) => NonZeroUsize::new(winner).expect("a set identity is never 0"),
+        }
+    }
+
+    /// Whether `id` is this pool's identity (false while none has been drawn).
+    pub(crate) fn is(&self, id: NonZeroUsize) -> bool {
+        // Acquire: pairs with the AcqRel CAS in `get` that published the identity.
+        self.0.load(Ordering::Acquire) == id.get()
+    }
+}

@@ -1,0 +1,268 @@
+//! The one implementation behind both pool forms: a header (admission count,
+//! capacity, scan hint, identity) and a view of the bitmap words.
+
+use core::num::NonZeroUsize;
+
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
+
+use super::bits::{self, locate, valid_mask, BITS};
+use super::error::SeatError;
+use super::hint::Hint;
+use super::identity::Identity;
+use super::{admission, Ticket};
+use crate::sync::{spin_hint, AtomicUsize, Ordering};
+
+/// One bitmap word: `usize::BITS` seats, 1 = taken.
+///
+/// Packed, not cache-padded (see "Layout" in the module docs).
+pub(crate) type Word = AtomicUsize;
+
+crate::const_fn! {
+    /// A word with every seat free.
+    pub(crate) const fn free_word() -> Word {
+        AtomicUsize::new(0)
+    }
+}
+
+/// Everything a pool has besides its words.
+#[derive(Debug)]
+pub(crate) struct Header {
+    /// Seats not yet promised to any claimer (see `admission`).
+    admission: AtomicUsize,
+    capacity: usize,
+    hint: Hint,
+    identity: Identity,
+}
+
+impl Header {
+    crate::const_fn! {
+        /// A header for `capacity` free seats (`capacity` already checked ≥ 1).
+        pub(crate) const fn new(capacity: usize) -> Self {
+            Self {
+                admission: AtomicUsize::new(capacity),
+                capacity,
+                hint: Hint::new(),
+                identity: Identity::new(),
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+/// A borrowed view of a pool: what `Seat` and `Seats` hold. Both pool forms hand
+/// out the same view, so the guards are the same types for both.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Core<'a> {
+    header: &'a Header,
+    /// Exactly `words_for(capacity)` words.
+    words: &'a [Word],
+}
+
+impl<'a> Core<'a> {
+    #[inline]
+    pub(crate) fn new(header: &'a Header, words: &'a [Word]) -> Self {
+        debug_assert_eq!(words.len(), bits::words_for(header.capacity));
+        Self { header, words }
+    }
+
+    /// Seats not promised to any claimer (see `SeatPool::available`).
+    #[inline]
+    pub(crate) fn available(self) -> usize {
+        // Relaxed: a snapshot of a count; no data is read on the strength of it.
+        self.header.admission.load(Ordering::Relaxed)
+    }
+
+    /// Takes one unit of admission, or reports that every seat is promised.
+    #[inline]
+    fn admit(self, n: usize) -> bool {
+        admission::take(&self.header.admission, n)
+    }
+
+    #[inline]
+    fn give_back(self, n: usize) {
+        admission::give_back(&self.header.admission, n, self.header.capacity);
+    }
+
+    /// The next word after `w`, wrapping.
+    #[inline]
+    fn next_word(self, w: usize) -> usize {
+        if w + 1 == self.words.len() {
+            0
+        } else {
+            w + 1
+        }
+    }
+
+    /// Any free seat's id, or `None` when every seat is promised.
+    pub(crate) fn try_reserve(self) -> Option<usize> {
+        if !self.admit(1) {
+            return None;
+        }
+        // Admission guarantees a clear bit exists at every instant until we set
+        // one (set bits ≤ capacity − admission, and we hold a unit with no bit).
+        let start = self.header.hint.start(self.words.len());
+        let mut w = start;
+        loop {
+            let word = &self.words[w];
+            let valid = valid_mask(w, self.header.capacity);
+            // Relaxed: only picks a candidate bit; the fetch_or decides.
+            let mut seen = word.load(Ordering::Relaxed);
+            loop {
+                let free = !seen & valid;
+                if free == 0 {
+                    break;
+                }
+                let bit = free & free.wrapping_neg();
+                // Acquire: pairs with the Release fetch_and in `release`, so the
+                // previous holder's writes to whatever this seat guards are
+                // visible to the new holder.
+                let old = word.fetch_or(bit, Ordering::Acquire);
+                if old & bit == 0 {
+                    self.header.hint.found(start, w);
+                    return Some(w * BITS + bit.trailing_zeros() as usize);
+                }
+                seen = old;
+            }
+            w = self.next_word(w);
+            if w == start {
+                // Every word looked full: bits moved under the scan (a release
+                // behind it, a claim ahead of it). A clear bit exists; go again.
+                spin_hint();
+            }
+        }
+    }
+
+    /// Seat `id`, if it is in range and free.
+    pub(crate) fn try_reserve_seat(self, id: usize) -> Result<usize, SeatError> {
+        let capacity = self.header.capacity;
+        if id >= capacity {
+            return Err(SeatError::OutOfRange { id, capacity });
+        }
+        let (w, bit) = locate(id);
+        let word = &self.words[w];
+        // Relaxed: an early exit only; the fetch_or below decides.
+        if word.load(Ordering::Relaxed) & bit != 0 {
+            return Err(SeatError::Taken);
+        }
+        if !self.admit(1) {
+            // Every seat is already promised to someone.
+            return Err(SeatError::Taken);
+        }
+        // Acquire: pairs with the Release fetch_and in `release` (as in try_reserve).
+        let old = word.fetch_or(bit, Ordering::Acquire);
+        if old & bit != 0 {
+            // Lost the race for this exact seat: hand the unit back. This is the
+            // one transient: until here `available()` read one less.
+            self.give_back(1);
+            return Err(SeatError::Taken);
+        }
+        Ok(id)
+    }
+
+    /// `k ≥ 1` seats at once, all or nothing, as `(word, mask)` parts.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn try_reserve_many(self, k: usize) -> Option<Vec<(usize, usize)>> {
+        debug_assert!(k > 0);
+        if k > self.header.capacity || !self.admit(k) {
+            return None;
+        }
+        // The all-or-nothing decision is made: k units are ours, so k clear bits
+        // exist for us; collect them, keeping exactly the bits each fetch_or
+        // turned from 0 to 1 (never the whole mask: bits in it may have been
+        // taken by others since we looked).
+        let mut parts: Vec<(usize, usize)> = Vec::new();
+        let mut need = k;
+        let start = self.header.hint.start(self.words.len());
+        let mut w = start;
+        loop {
+            let word = &self.words[w];
+            let valid = valid_mask(w, self.header.capacity);
+            // Relaxed: only picks candidate bits; the fetch_or decides.
+            let mut seen = word.load(Ordering::Relaxed);
+            loop {
+                let free = !seen & valid;
+                if free == 0 {
+                    break;
+                }
+                let mask = bits::lowest_bits(free, need);
+                // Acquire: pairs with the Release fetch_and in `release`.
+                let old = word.fetch_or(mask, Ordering::Acquire);
+                let won = mask & !old;
+                if won != 0 {
+                    match parts.last_mut() {
+                        Some((lw, lm)) if *lw == w => *lm |= won,
+                        _ => parts.push((w, won)),
+                    }
+                    need -= won.count_ones() as usize;
+                    if need == 0 {
+                        self.header.hint.found(start, w);
+                        return Some(parts);
+                    }
+                }
+                seen = old | mask;
+            }
+            w = self.next_word(w);
+            if w == start {
+                spin_hint();
+            }
+        }
+    }
+
+    /// Frees the seats of `mask` in word `w` (all held by the caller), then gives
+    /// their units back.
+    pub(crate) fn release(self, w: usize, mask: usize) {
+        self.clear(w, mask);
+        self.give_back(mask.count_ones() as usize);
+    }
+
+    /// Frees held seats without giving their units back (see `release_parts`).
+    #[inline]
+    fn clear(self, w: usize, mask: usize) {
+        // Release: pairs with the Acquire fetch_or of the next claimer of these
+        // seats, publishing this holder's writes to what they guard.
+        let old = self.words[w].fetch_and(!mask, Ordering::Release);
+        debug_assert_eq!(
+            old & mask,
+            mask,
+            "racefree: released a seat that was not taken"
+        );
+        self.header.hint.freed(w);
+    }
+
+    /// Frees a group: every bit first, then all its units in one step.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn release_parts(self, parts: &[(usize, usize)], len: usize) {
+        for &(w, mask) in parts {
+            self.clear(w, mask);
+        }
+        self.give_back(len);
+    }
+
+    /// Frees seat `id` (held by the caller).
+    #[inline]
+    pub(crate) fn release_id(self, id: usize) {
+        let (w, bit) = locate(id);
+        self.release(w, bit);
+    }
+
+    /// This pool's identity (drawn on first use).
+    #[inline]
+    pub(crate) fn identity(self) -> NonZeroUsize {
+        self.header.identity.get()
+    }
+
+    /// Releases a ticket's seat if the ticket is this pool's.
+    pub(crate) fn cancel(self, ticket: Ticket) -> Result<(), Ticket> {
+        if self.header.identity.is(ticket.pool) && ticket.seat < self.header.capacity {
+            self.release_id(ticket.seat);
+            Ok(())
+        } else {
+            Err(ticket)
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! [`ArrayStack`]: a fixed-capacity Treiber stack over an in-place slot arena.
+
+use core::fmt;
+use core::mem::MaybeUninit;
+use core::ptr;
+
+use super::tagged::Index;
+use crate::sync::{AtomicUsize, Backoff, CachePadded, Ordering, UnsafeCell};
+
+/// One arena slot: an atomic link, kept apart from the payload so that a stale
+/// reader of `next` never touches the value.
+struct Slot<T> {
+    /// Link (`index + 1`, `0` = end) of the slot below this one on its list.
+    next: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+impl<T> Slot<T> {
+    crate::const_fn! {
+        const fn new() -> Self {
+            Self {
+                next: AtomicUsize::new(0),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            }
+        }
+    }
+}
+
+/// A lock-free, fixed-capacity LIFO stack that needs no allocator.
+///
+/// The `N` slots live inside the stack itself, so an `ArrayStack` can be a
+/// `static` on `no_std` targets. Internally it is two Treiber stacks of slot
+/// indices — the *used* list (slots holding items, top = last pushed) and the
+/// *free* list (emptied slots) — plus a bump counter that hands out never-used
+/// slots, so a new stack is all zeroes and [`new`](Self::new) is O(1).
+///
+/// # ABA safety and the tag's wrap-around bound
+///
+/// Each list head is one `usize` holding `tag << INDEX_BITS | link`, where the
+/// link names the top slot and the tag is bumped by every removal from that list.
+/// A thread that read a head and was preempted can only have its stale
+/// compare-and-swap succeed if the head's tag wrapped all the way around, that is,
+/// if the thread slept through **`2^TAG_BITS` removals from that one list** (see
+/// [`TAG_BITS`](Self::TAG_BITS)).
+///
+/// - On 64-bit targets `N < 2^32` is required, so `TAG_BITS ≥ 32`: a thread must
+///   be preempted across at least 4,294,967,296 pops from the same head.
+/// - On 32-bit targets (thumbv6m, thumbv7em, riscv32imac) the head is still one
+///   native 32-bit word; the tag gets the `32 - INDEX_BITS` bits the index does
+///   not use, where `INDEX_BITS` is the number of bits of `N`. For example
+///   `N = 64` gives a 25-bit tag (33,554,432 removals), `N = 1024` a 21-bit tag.
+///   `N < 2^16` is required there, so the tag always has at least 16 bits; pick a
+///   small `N` on targets whose interrupt handlers or threads can be starved for
+///   long.
+///
+/// # Full stacks
+///
+/// [`push`](Self::push) hands the value back as `Err` when no slot is free.
+/// Under concurrency that can also happen while a concurrent [`pop`](Self::pop)
+/// has removed its item but not yet returned the slot to the free list.
+///
+/// # Lock-freedom
+///
+/// Lock-free wherever `usize` CAS is native; on thumbv6m it goes through
+/// `portable-atomic`'s `critical-section` feature and [`is_lock_free`](Self::is_lock_free)
+/// says `false`.
+///
+/// # Examples
+///
+/// ```
+/// use racefree::ArrayStack;
+///
+/// static FREE_BUFFERS: ArrayStack<u32, 4> = ArrayStack::new();
+///
+/// assert_eq!(FREE_BUFFERS.push(1), Ok(()));
+/// assert_eq!(FREE_BUFFERS.push(2), Ok(()));
+/// assert_eq!(FREE_BUFFERS.pop(), Some(2));
+/// assert_eq!(FREE_BUFFERS.pop(), Some(1));
+/// assert_eq!(FREE_BUFFERS.pop(), None);
+/// ```
+pub struct ArrayStack<T, const N: usize> {
+    /// Tagged head of the list of slots that hold items.
+    used: CachePadded<AtomicUsize>,
+    /// Tagged head of the list of emptied slots.
+    free: CachePadded<AtomicUsize>,
+    /// Slots `fresh..N` have never been used.
+    fresh: AtomicUsize,
+    slots: [Slot<T>; N],
+}
+
+// SAFETY: the stack owns its items and only ever moves them between threads (it
+// never hands out `&T`), so `T: Send` suffices for both.
+unsafe impl<T: Send, const N: usize> Send for ArrayStack<T, N> {}
+// SAFETY: as above: every item is written by one pusher and moved out by exactly
+// one popper (the tagged CAS hands each slot to one thread), never shared.
+unsafe impl<T: Send, const N: usize> Sync for ArrayStack<T, N> {}
+
+impl<T, const N: usize> ArrayStack<T, N> {
+    /// The bits of each head's generation tag for this capacity: a thread must be
+    /// preempted across `2^TAG_BITS` removals from one head before ABA becomes
+    /// possible.
+    ///
+    /// ```
+    /// use racefree::ArrayStack;
+    /// # #[cfg(target_pointer_width = "64")]
+    /// assert!(ArrayStack::<u8, 1024>::TAG_BITS >= 32);
+    /// # #[cfg(target_pointer_width = "32")]
+    /// assert_eq!(ArrayStack::<u8, 64>::TAG_BITS, 25);
+    /// ```
+    pub const TAG_BITS: u32 = Self::PACK.tag_bits();
+
+    /// The largest supported capacity plus one: `2^32` on 64-bit targets, `2^16`
+    /// on 32-bit targets (so the tag keeps at least half of the word).
+    const CAPACITY_LIMIT: usize = 1 << (usize::BITS / 2);
+
+    const PACK: Index = {
+        assert!(
+            N < Self::CAPACITY_LIMIT,
+            "ArrayStack capacity N is too large: it must be below 2^(usize::BITS / 2) \
+             (2^32 on 64-bit targets, 2^16 on 32-bit targets) so that the ABA tag keeps \
+             at least half of the head word"
+        );
+        Index::for_capacity(N)
+    };
+
+    crate::const_fn! {
+        /// An empty stack of capacity `N`; `const`, so usable in a `static`.
+        ///
+        /// # Panics
+        ///
+        /// Compilation fails (a `const` evaluation error) if `N ≥ 2^32` on 64-bit
+        /// targets or `N ≥ 2^16` on 32-bit targets:
+        ///
+        /// ```compile_fail,E0080
+        /// let too_big = racefree::ArrayStack::<u8, { 1 << 32 }>::new();
+        /// ```
+        ///
+        /// ```
+        /// use racefree::ArrayStack;
+        ///
+        /// let stack: ArrayStack<String, 8> = ArrayStack::new();
+        /// assert!(stack.is_empty());
+        /// ```
+        pub const fn new() -> Self {
+            let _capacity_check: Index = Self::PACK;
+            Self {
+                used: CachePadded::new(AtomicUsize::new(0)),
+                free: CachePadded::new(AtomicUsize::new(0)),
+                fresh: AtomicUsize::new(0),
+                slots: Self::new_slots(),
+            }
+        }
+    }
+
+    #[cfg(not(loom))]
+    const fn new_slots() -> [Slot<T>; N] {
+        [const { Slot::new() }; N]
+    }
+
+    #[cfg(loom)]
+    fn new_slots() -> [Slot<T>; N] {
+        core::array::from_fn(|_| Slot::new())
+    }
+
+    /// The fixed capacity `N`.
+    ///
+    /// ```
+    /// use racefree::ArrayStack;
+    ///
+    /// assert_eq!(ArrayStack::<u8, 16>::new().capacity(), 16);
+    /// ```
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Whether `usize` compare-and-swap, and so this stack, is lock-free on this
+    /// target (`false` only where CAS is emulated with a critical section).
+    ///
+    /// ```
+    /// use racefree::ArrayStack;
+    ///
+    /// # #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    /// assert!(ArrayStack::<u8, 4>::is_lock_free());
+    /// ```
+    pub fn is_lock_free() -> bool {
+        #[cfg(loom)]
+        return true;
+        #[cfg(not(loom))]
+        AtomicUsize::is_lock_free()
+    }
+
+    /// Whether the stack held no items at the moment of the call (a snapshot
+    /// under concurrency).
+    ///
+    /// ```
+    /// use racefree::ArrayStack;
+    ///
+    /// let stack = ArrayStack::<u8, 2>::new();
+    /// assert!(stack.is_empty());
+    /// stack.push(7).unwrap();
+    /// assert!(!stack.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        // Relaxed: a snapshot of the head; nothing is read through it.
+        Self::PACK.link(self.used.load(Ordering::Relaxed)) == 0
+    }
+
+    /// Pushes `value` on top, or hands it back as `Err(value)` when no slot is
+    /// free (see "Full stacks" in the type docs).
+    ///
+    /// ```
+    /// use racefree::ArrayStack;
+    ///
+    /// let stack = ArrayStack::<&str, 1>::new();
+    /// assert_eq!(stack.push("a"), Ok(()));
+    /// assert_eq!(stack.push("b"), Err("b"));
+    /// ```
+    pub fn push(&self, value: T) -> Result<(), T> {
+        let Some(index) = self.take_slot() else {
+            return Err(value);
+        };
+        // SAFETY: `take_slot` gave this thread exclusive ownership of the empty slot
+        // `index` (popped from the free list by a tagged CAS, or handed out once by
+        // `fresh`); the previous reader's move-out happens-before this write through
+        // the free list's Release push / Acquire pop.
+        self.slots[index]
+            .value
+            .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+        self.push_list(&self.used, index);
+        Ok(())
+    }
+
+    /// Pops the most recently pushed item, or `None` if the stack is empty.
+    ///
+    /// ```
+    /// use racefree::ArrayStack;
+    ///
+    /// let stack = ArrayStack::<u8, 4>::new();
+    /// stack.push(1).unwrap();
+    /// assert_eq!(stack.pop(), Some(1));
+    /// assert_eq!(stack.pop(), None);
+    /// ```
+    pub fn pop(&self) -> Option<T> {
+        let index = self.pop_list(&self.used)?;
+        // SAFETY: the tagged CAS in `pop_list` removed `index` from the used list,
+        // so this thread alone owns the slot and its initialised value (written
+        // before the Release push that the Acquire pop synchronised with).
+        let value = self.slots[index]
+            .value
+            .with_mut(|p| unsafe { ptr::read(p).assume_init() });
+        self.push_list(&self.free, index);
+        Some(value)
+    }
+
+    /// Takes an empty slot: from the free list, else a never-used one.
+    fn take_slot(&self) -> Option<usize> {
+        if let Some(index) = self.pop_list(&self.free) {
+            return Some(index);
+        }
+        // Relaxed: the RMW hands each never-used index out once; such a slot was
+        // never touched by another thread, so there is no write to synchronise with.
+        self.fresh
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |f| {
+                (f < N).then_some(f + 1)
+            })
+            .ok()
+    }
+
+    /// Pushes slot `index`, owned by the caller, onto the list at `head`.
+    fn push_list(&self, head: &AtomicUsize, index: usize) {
+        let pack = Self::PACK;
+        let slot = &self.slots[index];
+        let backoff = Backoff::new();
+        // Relaxed: only the link is used, and it is re-checked by the CAS below.
+        let mut current = head.load(Ordering::Relaxed);
+        loop {
+            // Relaxed: published by the Release CAS below.
+            slot.next.store(pack.link(current), Ordering::Relaxed);
+            match head.compare_exchange_weak(
+                current,
+                pack.with_link(current, index + 1),
+                // Release: pairs with the Acquire load / CAS in `pop_list`, publishing
+                // `next` and the slot's value (or, on the free list, the move-out).
+                Ordering::Release,
+                // Relaxed: the failure value is only compared again.
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(actual) => {
+                    current = actual;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Pops the top slot of the list at `head`, giving the caller ownership of it.
+    fn pop_list(&self, head: &AtomicUsize) -> Option<usize> {
+        let pack = Self::PACK;
+        let backoff = Backoff::new();
+        // Acquire: pairs with the Release CAS in `push_list` (every write to a head
+        // is an RMW, so this synchronises with every earlier push), making the top
+        // slot's `next` and contents visible.
+        let mut current = head.load(Ordering::Acquire);
+        loop {
+            let link = pack.link(current);
+            if link == 0 {
+                return None;
+            }
+            // Relaxed: at least the value written before the push we synchronised
+            // with is seen; a newer one means the slot was removed and re-pushed,
+            // which bumped the tag, so the CAS below fails.
+            let next = self.slots[link - 1].next.load(Ordering::Relaxed);
+            match head.compare_exchange_weak(
+                current,
+                // The tag is bumped from `current`, the value compared against.
+                pack.bumped_with_link(current, next),
+                // Acquire: pairs with the Release CAS in `push_list` (see above).
+                Ordering::Acquire,
+                // Acquire: the new top's `next` is read on the next attempt.
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(link - 1),
+                Err(actual) => {
+                    current = actual;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+}
+
+impl<T, const N: usize> Drop for ArrayStack<T, N> {
+    fn drop(&mut self) {
+        let pack = Self::PACK;
+        // Relaxed (all loads here): `&mut self` excludes every other thread.
+        let mut link = pack.link(self.used.load(Ordering::Relaxed));
+        let mut seen = 0;
+        while link != 0 {
+            seen += 1;
+            debug_assert!(seen <= N, "ArrayStack used list has a cycle");
+            let slot = &self.slots[link - 1];
+            // SAFETY: every slot on the used list holds an initialised value that
+            // nothing else owns; each is dropped exactly once as the walk moves on.
+            slot.value
+                .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
+            link = slot.next.load(Ordering::Relaxed);
+        }
+    }
+}
+
+impl<T, const N: usize> Default for ArrayStack<T, N> {
+    /// Same as [`ArrayStack::new`].
+    ///
+    /// ```
+    /// use racefree::ArrayStack;
+    ///
+    /// let stack: ArrayStack<u8, 3> = Default::default();
+    /// assert_eq!(stack.capacity(), 3);
+    /// ```
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, const N: usize> fmt::Debug for ArrayStack<T, N> {
+    /// Shows the capacity and an emptiness snapshot; never reads an item.
+    ///
+    /// ```
+    /// use racefree::ArrayStack;
+    ///
+    /// let s = format!("{:?}", ArrayStack::<u8, 2>::new());
+    /// assert!(s.contains("capacity: 2"));
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArrayStack")
+            .field("capacity", &N)
+            .field("is_empty", &self.is_empty())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    extern crate std;
+
+    use super::ArrayStack;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::vec::Vec;
+
+    #[test]
+    fn lifo_and_full() {
+        let s = ArrayStack::<u32, 3>::new();
+        for i in 0..3 {
+            assert_eq!(s.push(i), Ok(()));
+        }
+        assert_eq!(s.push(9), Err(9));
+        assert_eq!(s.pop(), Some(2));
+        assert_eq!(s.push(5), Ok(()));
+        assert_eq!(s.pop(), Some(5));
+        assert_eq!(s.pop(), Some(1));
+        assert_eq!(s.pop(), Some(0));
+        assert_eq!(s.pop(), None);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn zero_capacity() {
+        let s = ArrayStack::<u32, 0>::new();
+        assert_eq!(s.push(1), Err(1));
+        assert_eq!(s.pop(), None);
+    }
+
+    struct Counted<'a>(&'a AtomicUsize);
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn drops_remaining_items_once() {
+        let drops = AtomicUsize::new(0);
+        {
+            let s = ArrayStack::<Counted<'_>, 8>::new();
+            for _ in 0..6 {
+                assert!(s.push(Counted(&drops)).is_ok());
+            }
+            drop(s.pop());
+            drop(s.pop());
+            assert!(s.push(Counted(&drops)).is_ok());
+            assert_eq!(drops.load(Ordering::Relaxed), 2);
+        }
+        assert_eq!(drops.load(Ordering::Relaxed), 7);
+    }
+
+    /// Small enough for miri with many seeds; every value comes back exactly once.
+    #[test]
+    fn concurrent_push_pop_unique() {
+        const THREADS: usize = 3;
+        const PER: usize = if cfg!(miri) { 20 } else { 2_000 };
+        let s = ArrayStack::<usize, 4>::new();
+        let popped: Vec<Vec<usize>> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let s = &s;
+                    sc.spawn(move || {
+                        let mut got = Vec::new();
+                        for i in 0..PER {
+                            let mut v = t * PER + i;
+                            while let Err(back) = s.push(v) {
+                                v = back;
+                                got.extend(s.pop());
+                            }
+                            if i % 2 == 0 {
+                                got.extend(s.pop());
+                            }
+                        }
+                        got
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut all: Vec<usize> = popped.into_iter().flatten().collect();
+        while let Some(v) = s.pop() {
+            all.push(v);
+        }
+        all.sort_unstable();
+        assert_eq!(all, (0..THREADS * PER).collect::<Vec<_>>());
+    }
+}

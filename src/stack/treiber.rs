@@ -1,0 +1,437 @@
+//! [`TreiberStack`]: an unbounded Treiber stack with a tagged-pointer head.
+//!
+//! # Why a type-stable node free-list (and not epoch reclamation)
+//!
+//! A pop reads `top.next` *before* its CAS proves that `top` is still the head.
+//! In a classic Treiber stack another thread may already have popped `top` and
+//! freed it, making that read a use-after-free. Tags stop the stale CAS from
+//! succeeding (ABA) but not the read itself. This stack never frees a node while
+//! the stack is shared:
+//!
+//! - A popped node goes to a second tagged Treiber list, the *node free-list*, and
+//!   [`push`](TreiberStack::push) takes nodes from there before allocating.
+//! - Nodes are freed only by [`shrink`](TreiberStack::shrink) and by `Drop`, both of
+//!   which take `&mut self`, so no other thread can be inside a `pop`.
+//!
+//! So every address a pop can have read from a head points to a live `Node<T>`
+//! (type-stable memory), and its `next` is an atomic that may be read at any time.
+//! The value it reads may be stale; then the head's tag has moved on (a removal
+//! bumped it) and the CAS fails. The memory retained is the high-water mark of
+//! items plus in-flight pushes, released by `shrink` and on drop.
+//!
+//! The alternative, crossbeam-epoch, must never reuse a node before a grace period
+//! and pays a pin (a fence on x86_64) on every operation; `benches/stacks.rs`
+//! measures an epoch-based Treiber stack beside this one.
+//!
+//! # Heads and provenance
+//!
+//! Each head is one double-width word (`u128` on 64-bit targets, `u64` on 32-bit
+//! ones): the node address in the low half (from [`expose_provenance`], back with
+//! [`with_exposed_provenance_mut`]) and a tag in the high half (64 bits on 64-bit
+//! targets, bumped on every removal: a preempted thread would have to sleep through
+//! 2^64 pops of one head for ABA; 2^32 on 32-bit targets). Tags are never packed
+//! into unused pointer bits. Because addresses round-trip through integers, miri's
+//! `-Zmiri-strict-provenance` rejects this type; its miri tests run with miri's
+//! default (permissive) provenance, everything else in the crate under strict.
+//!
+//! [`expose_provenance`]: https://doc.rust-lang.org/core/primitive.pointer.html#method.expose_provenance
+//! [`with_exposed_provenance_mut`]: core::ptr::with_exposed_provenance_mut
+
+use alloc::boxed::Box;
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+use core::ptr;
+
+use super::tagged::Pointer;
+use crate::sync::{AtomicDoubleWord, AtomicPtr, Backoff, CachePadded, Ordering, UnsafeCell};
+
+struct Node<T> {
+    /// The node below this one on its list; atomic because a stale popper may read
+    /// it while its owner rewrites it.
+    next: AtomicPtr<Node<T>>,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// A lock-free, unbounded LIFO stack on the heap, safe against ABA and against
+/// use-after-free without a garbage collector.
+///
+/// The head is a tagged pointer (address + 64-bit generation tag, one 128-bit
+/// compare-and-swap on x86_64 and aarch64); popped nodes are recycled through a
+/// second tagged list and freed only on drop or [`shrink`](Self::shrink).
+///
+/// # ABA and the tag's wrap-around bound
+///
+/// Every removal from a head bumps its tag, so a preempted pop's stale CAS fails
+/// unless the thread slept through `2^64` removals from that head (`2^32` on 32-bit
+/// targets with 64-bit CAS). Tags are never packed into unused pointer bits.
+///
+/// # Memory: a type-stable node free-list
+///
+/// A pop reads the top node's `next` before its CAS proves the node is still on
+/// top, so that node must not have been freed meanwhile. Popped nodes therefore go
+/// to a second tagged list and are reused by later pushes; they are freed only by
+/// [`shrink`](Self::shrink) and `Drop`, which take `&mut self`, so no pop can be in
+/// flight. The memory retained is the high-water mark of items (plus in-flight
+/// pushes). crossbeam-epoch was measured as the alternative (`benches/stacks.rs`).
+///
+/// # Provenance
+///
+/// Node addresses round-trip through the integer head with `expose_provenance` /
+/// `with_exposed_provenance_mut`. Miri's `-Zmiri-strict-provenance` rejects that,
+/// so this type is checked under miri's default (permissive) provenance.
+///
+/// # Lock-freedom
+///
+/// See [`is_lock_free`](Self::is_lock_free): a run-time answer on x86_64.
+///
+/// # Examples
+///
+/// ```
+/// use racefree::TreiberStack;
+/// use std::sync::Arc;
+///
+/// let stack = Arc::new(TreiberStack::new());
+/// let handles: Vec<_> = (0..4)
+///     .map(|t| {
+///         let stack = Arc::clone(&stack);
+///         std::thread::spawn(move || stack.push(t))
+///     })
+///     .collect();
+/// for h in handles {
+///     h.join().unwrap();
+/// }
+/// let mut items: Vec<_> = std::iter::from_fn(|| stack.pop()).collect();
+/// items.sort();
+/// assert_eq!(items, [0, 1, 2, 3]);
+/// ```
+pub struct TreiberStack<T> {
+    /// Tagged head of the list of nodes that hold items.
+    head: CachePadded<AtomicDoubleWord>,
+    /// Tagged head of the list of emptied nodes kept for reuse.
+    free: CachePadded<AtomicDoubleWord>,
+    /// The stack owns `T`s (for drop check and auto traits).
+    _items: PhantomData<T>,
+}
+
+// SAFETY: the stack owns its items and only moves them between threads (it never
+// hands out `&T`), so `T: Send` suffices; the nodes are owned by the stack.
+unsafe impl<T: Send> Send for TreiberStack<T> {}
+// SAFETY: as above: each item is written by one pusher and moved out by exactly one
+// popper (the tagged CAS hands each node to one thread).
+unsafe impl<T: Send> Sync for TreiberStack<T> {}
+
+impl<T> TreiberStack<T> {
+    /// An empty stack; allocates nothing until the first push.
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    ///
+    /// let stack: TreiberStack<u64> = TreiberStack::new();
+    /// assert!(stack.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            head: CachePadded::new(AtomicDoubleWord::new(0)),
+            free: CachePadded::new(AtomicDoubleWord::new(0)),
+            _items: PhantomData,
+        }
+    }
+
+    /// Whether the double-width CAS of the heads is lock-free on this CPU: always
+    /// on aarch64; on x86_64 when the CPU has `cmpxchg16b` (checked at run time;
+    /// without it `portable-atomic` falls back to a lock, and this says `false`).
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    ///
+    /// println!("lock-free: {}", TreiberStack::<u8>::is_lock_free());
+    /// ```
+    pub fn is_lock_free() -> bool {
+        AtomicDoubleWord::is_lock_free()
+    }
+
+    /// Whether the stack held no items at the moment of the call (a snapshot
+    /// under concurrency).
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    ///
+    /// let stack = TreiberStack::new();
+    /// stack.push('x');
+    /// assert!(!stack.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        // Relaxed: a snapshot of the head; nothing is read through it.
+        Pointer::addr(self.head.load(Ordering::Relaxed)) == 0
+    }
+
+    /// Pushes `value` on top; reuses a recycled node or allocates one.
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    ///
+    /// let stack = TreiberStack::new();
+    /// stack.push(1);
+    /// stack.push(2);
+    /// assert_eq!(stack.pop(), Some(2));
+    /// ```
+    pub fn push(&self, value: T) {
+        let node = match Self::pop_list(&self.free) {
+            Some(node) => node,
+            None => Box::into_raw(Box::new(Node {
+                next: AtomicPtr::new(ptr::null_mut()),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            })),
+        };
+        // SAFETY: `node` is live (nodes are freed only with `&mut self`) and owned by
+        // this thread alone: fresh from the allocator, or removed from the free list
+        // by a tagged CAS whose Acquire pairs with the Release push that followed
+        // the previous owner's move-out.
+        unsafe { &(*node).value }.with_mut(|p| unsafe {
+            // SAFETY: exclusive access to the empty slot, as above.
+            p.write(MaybeUninit::new(value))
+        });
+        Self::push_list(&self.head, node);
+    }
+
+    /// Pops the most recently pushed item, or `None` if the stack is empty.
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    ///
+    /// let stack = TreiberStack::new();
+    /// assert_eq!(stack.pop(), None::<u8>);
+    /// stack.push(3);
+    /// assert_eq!(stack.pop(), Some(3));
+    /// ```
+    pub fn pop(&self) -> Option<T> {
+        let node = Self::pop_list(&self.head)?;
+        // SAFETY: the tagged CAS in `pop_list` removed `node` from the item list, so
+        // this thread alone owns it and its initialised value (written before the
+        // Release push that the Acquire pop synchronised with).
+        let value = unsafe { &(*node).value }.with_mut(|p| unsafe {
+            // SAFETY: exclusive ownership of an initialised value, as above.
+            ptr::read(p).assume_init()
+        });
+        Self::push_list(&self.free, node);
+        Some(value)
+    }
+
+    /// Frees every recycled node (memory held for reuse after pops); items stay.
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    ///
+    /// let mut stack = TreiberStack::new();
+    /// for i in 0..100 {
+    ///     stack.push(i);
+    /// }
+    /// while stack.pop().is_some() {}
+    /// stack.shrink(); // the 100 recycled nodes are freed
+    /// stack.push(1);
+    /// assert_eq!(stack.pop(), Some(1));
+    /// ```
+    pub fn shrink(&mut self) {
+        // `&mut self`: no other thread is inside any operation.
+        while let Some(node) = Self::pop_list(&self.free) {
+            // SAFETY: `node` came from `Box::into_raw`, is off every list, holds no
+            // value (free-list nodes are empty) and no thread can reach it again.
+            drop(unsafe { Box::from_raw(node) });
+        }
+    }
+
+    /// Pushes `node`, owned by the caller, onto the list at `head`.
+    fn push_list(head: &AtomicDoubleWord, node: *mut Node<T>) {
+        let addr = node.expose_provenance();
+        let backoff = Backoff::new();
+        // Relaxed: only the address is used, and it is re-checked by the CAS below.
+        let mut current = head.load(Ordering::Relaxed);
+        loop {
+            let below = ptr::with_exposed_provenance_mut(Pointer::addr(current));
+            // SAFETY: `node` is live and owned by this thread.
+            // Relaxed: published by the Release CAS below.
+            unsafe { &(*node).next }.store(below, Ordering::Relaxed);
+            match head.compare_exchange_weak(
+                current,
+                Pointer::with_addr(current, addr),
+                // Release: pairs with the Acquire load / CAS in `pop_list`, publishing
+                // `next` and the node's value (or, on the free list, the move-out).
+                Ordering::Release,
+                // Relaxed: the failure value is only compared again.
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(actual) => {
+                    current = actual;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Pops the top node of the list at `head`, giving the caller ownership of it.
+    fn pop_list(head: &AtomicDoubleWord) -> Option<*mut Node<T>> {
+        let backoff = Backoff::new();
+        // Acquire: pairs with the Release CAS in `push_list` (every write to a head
+        // is an RMW, so this synchronises with every earlier push), making the top
+        // node's `next` and contents visible.
+        let mut current = head.load(Ordering::Acquire);
+        loop {
+            let addr = Pointer::addr(current);
+            if addr == 0 {
+                return None;
+            }
+            let top: *mut Node<T> = ptr::with_exposed_provenance_mut(addr);
+            // SAFETY: `addr` was exposed by `push_list` from a `Box<Node<T>>`, and
+            // nodes are freed only with `&mut self`, so `top` is live even if another
+            // thread popped it meanwhile; `next` is atomic, so reading it races with
+            // nothing.
+            // Relaxed: sees at least the write published by the push we synchronised
+            // with; a newer one means `top` was removed and re-pushed, which bumped
+            // the tag, so the CAS below fails.
+            let next = unsafe { &(*top).next }.load(Ordering::Relaxed);
+            match head.compare_exchange_weak(
+                current,
+                // The tag is bumped from `current`, the value compared against.
+                Pointer::bumped_with_addr(current, next.expose_provenance()),
+                // Acquire: pairs with the Release CAS in `push_list` (see above).
+                Ordering::Acquire,
+                // Acquire: the new top's `next` is read on the next attempt.
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(top),
+                Err(actual) => {
+                    current = actual;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for TreiberStack<T> {
+    fn drop(&mut self) {
+        // `&mut self`: no other thread is inside any operation.
+        while let Some(node) = Self::pop_list(&self.head) {
+            // SAFETY: `node` is off every list and held an initialised item, which is
+            // dropped here exactly once; the node came from `Box::into_raw`.
+            unsafe {
+                (*node)
+                    .value
+                    .with_mut(|p| ptr::drop_in_place((*p).as_mut_ptr()));
+                drop(Box::from_raw(node));
+            }
+        }
+        self.shrink();
+    }
+}
+
+impl<T> Default for TreiberStack<T> {
+    /// Same as [`TreiberStack::new`].
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    ///
+    /// let stack: TreiberStack<u8> = Default::default();
+    /// assert!(stack.is_empty());
+    /// ```
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> fmt::Debug for TreiberStack<T> {
+    /// Shows an emptiness snapshot; never reads an item.
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    ///
+    /// assert!(format!("{:?}", TreiberStack::<u8>::new()).contains("is_empty: true"));
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TreiberStack")
+            .field("is_empty", &self.is_empty())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    extern crate std;
+
+    use super::TreiberStack;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::vec::Vec;
+
+    #[test]
+    fn lifo_and_reuse() {
+        let mut s = TreiberStack::new();
+        for i in 0..5 {
+            s.push(i);
+        }
+        assert_eq!(s.pop(), Some(4));
+        s.push(7);
+        let rest: Vec<_> = core::iter::from_fn(|| s.pop()).collect();
+        assert_eq!(rest, [7, 3, 2, 1, 0]);
+        assert!(s.is_empty());
+        s.shrink();
+        s.push(1);
+        assert_eq!(s.pop(), Some(1));
+    }
+
+    struct Counted<'a>(&'a AtomicUsize);
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn drops_remaining_items_once() {
+        let drops = AtomicUsize::new(0);
+        {
+            let s = TreiberStack::new();
+            for _ in 0..6 {
+                s.push(Counted(&drops));
+            }
+            drop(s.pop());
+            drop(s.pop());
+            s.push(Counted(&drops));
+            assert_eq!(drops.load(Ordering::Relaxed), 2);
+        }
+        assert_eq!(drops.load(Ordering::Relaxed), 7);
+    }
+
+    /// Small enough for miri with many seeds; every value comes back exactly once.
+    #[test]
+    fn concurrent_push_pop_unique() {
+        const THREADS: usize = 3;
+        const PER: usize = if cfg!(miri) { 20 } else { 2_000 };
+        let s = TreiberStack::new();
+        let popped: Vec<Vec<usize>> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let s = &s;
+                    sc.spawn(move || {
+                        let mut got = Vec::new();
+                        for i in 0..PER {
+                            s.push(t * PER + i);
+                            if i % 2 == 0 {
+                                got.extend(s.pop());
+                            }
+                        }
+                        got
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut all: Vec<usize> = popped.into_iter().flatten().collect();
+        while let Some(v) = s.pop() {
+            all.push(v);
+        }
+        all.sort_unstable();
+        assert_eq!(all, (0..THREADS * PER).collect::<Vec<_>>());
+    }
+}
