@@ -500,8 +500,6 @@ mod reference {
 // ============================================ the racefree structures themselves
 //
 // `lin/structures.rs` holds one campaign per structure (Counter, BoundedCounter,
-// StripedCounter, ArrayStack, TreiberStack, SeatPool, ArraySeatPool). It compiles
-// once the counters, seats and stacks branches are on main; then enable it by
-// uncommenting these two lines:
-// #[path = "lin/structures.rs"]
-// mod structures;
+// StripedCounter, ArrayStack, TreiberStack, SeatPool, ArraySeatPool).
+#[path = "lin/structures.rs"]
+mod structures;
