@@ -1,0 +1,212 @@
+//! Running randomized rounds: a few threads, a handful of operations each, started
+//! together by a `Barrier`, every operation recorded; then the history is checked.
+//!
+//! Nothing here depends on timing: schedules vary by themselves (and by `yield_now`
+//! in the known-bad implementations); the verdict depends only on what was recorded.
+
+use super::checker::{check, NotLinearizable, SequentialModel};
+use super::history::{Clock, History, Recorder};
+use std::fmt::Debug;
+use std::sync::Barrier;
+
+/// SplitMix64: a tiny deterministic generator, enough to vary operation mixes.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+/// The shape of every round of one campaign.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// Threads per round.
+    pub threads: usize,
+    /// Operations per thread.
+    pub ops: usize,
+    /// Rounds (each one history).
+    pub rounds: usize,
+}
+
+impl Shape {
+    /// `threads` × `ops`, with a round count scaled for the platform: `native`
+    /// rounds on x86_64, a quarter on aarch64 (CI runs it under qemu-user, where
+    /// thread spawns are slow), 4 under Miri. `LIN_ROUNDS` overrides the count.
+    pub fn new(threads: usize, ops: usize, native: usize) -> Self {
+        let rounds = match std::env::var("LIN_ROUNDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            Some(r) => r,
+            None if cfg!(miri) => 4,
+            None if cfg!(target_arch = "aarch64") => native.div_ceil(4),
+            None => native,
+        };
+        Self {
+            threads,
+            ops,
+            rounds,
+        }
+    }
+}
+
+/// Runs one round: `threads` threads wait on a barrier, then each runs `worker`
+/// with its own recorder and generator. Returns the merged history.
+pub fn run_round<T, Op, Ret, W>(
+    target: &T,
+    threads: usize,
+    seed: u64,
+    worker: W,
+) -> History<Op, Ret>
+where
+    T: Sync,
+    Op: Send + Debug,
+    Ret: Send + Debug,
+    W: Fn(&T, usize, &mut Rng, &mut Recorder<'_, Op, Ret>) + Sync,
+{
+    let clock = Clock::new();
+    let barrier = Barrier::new(threads);
+    let per_thread = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (clock, barrier, worker) = (&clock, &barrier, &worker);
+                s.spawn(move || {
+                    let mut rng =
+                        Rng::new(seed ^ (t as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
+                    let mut rec = Recorder::new(clock, t);
+                    barrier.wait();
+                    worker(target, t, &mut rng, &mut rec);
+                    rec.finish()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker thread panicked"))
+            .collect()
+    });
+    History::from_threads(per_thread)
+}
+
+/// What a campaign saw.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    /// Histories checked.
+    pub histories: usize,
+    /// Of which linearizable.
+    pub linearizable: usize,
+    /// Operations checked in total.
+    pub ops: usize,
+    /// Search configurations visited in total.
+    pub configurations: usize,
+    /// Round index of the first rejected history, if any.
+    pub first_rejection: Option<usize>,
+}
+
+/// Runs `shape.rounds` rounds, each on a fresh target from `make`, and checks every
+/// history against `model(&target)`. `after` runs on the target once the threads
+/// are joined and the history is checked (quiescent checks: drain, exact sums). Stops at the first rejection
+/// when `stop_on_reject`; the rejection is returned with the tally.
+pub fn campaign<T, M, W>(
+    name: &str,
+    shape: Shape,
+    make: impl Fn() -> T,
+    model: impl Fn(&T) -> M,
+    worker: W,
+    after: impl Fn(&T, &History<M::Op, M::Ret>),
+    stop_on_reject: bool,
+) -> (Tally, Option<NotLinearizable>)
+where
+    T: Sync,
+    M: SequentialModel,
+    M::Op: Send,
+    M::Ret: Send,
+    W: Fn(&T, usize, &mut Rng, &mut Recorder<'_, M::Op, M::Ret>) + Sync,
+{
+    let mut tally = Tally::default();
+    let mut rejection = None;
+    for round in 0..shape.rounds {
+        let target = make();
+        let init = model(&target);
+        let seed = (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ name.len() as u64;
+        let history = run_round(&target, shape.threads, seed, &worker);
+        tally.histories += 1;
+        tally.ops += history.len();
+        match check(&init, &history) {
+            Ok(lin) => {
+                tally.linearizable += 1;
+                tally.configurations += lin.configurations;
+            }
+            Err(e) => {
+                tally.configurations += e.configurations;
+                if rejection.is_none() {
+                    tally.first_rejection = Some(round);
+                    rejection = Some(e);
+                }
+                if stop_on_reject {
+                    break;
+                }
+            }
+        }
+        // Quiescent checks after the history verdict, so a bug shows as the
+        // checker's rejection first.
+        after(&target, &history);
+    }
+    println!(
+        "lin {name}: {} histories checked ({} threads x {} ops), {} linearizable, {} ops, {} configurations{}",
+        tally.histories,
+        shape.threads,
+        shape.ops,
+        tally.linearizable,
+        tally.ops,
+        tally.configurations,
+        match tally.first_rejection {
+            Some(r) => format!(", first rejection in round {r}"),
+            None => String::new(),
+        }
+    );
+    (tally, rejection)
+}
+
+/// A campaign that must find every history linearizable.
+///
+/// # Panics
+/// On the first non-linearizable history, printing it.
+pub fn assert_linearizable<T, M, W>(
+    name: &str,
+    shape: Shape,
+    make: impl Fn() -> T,
+    model: impl Fn(&T) -> M,
+    worker: W,
+    after: impl Fn(&T, &History<M::Op, M::Ret>),
+) -> Tally
+where
+    T: Sync,
+    M: SequentialModel,
+    M::Op: Send,
+    M::Ret: Send,
+    W: Fn(&T, usize, &mut Rng, &mut Recorder<'_, M::Op, M::Ret>) + Sync,
+{
+    let (tally, rejection) = campaign(name, shape, make, model, worker, after, true);
+    if let Some(e) = rejection {
+        panic!("{name}: {e:?}");
+    }
+    tally
+}

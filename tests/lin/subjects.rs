@@ -1,0 +1,274 @@
+//! What a structure under test must offer, and the randomized per-thread workloads.
+//!
+//! Each family (counter, bounded counter, stack, seat pool) is a small trait, so the
+//! same workload drives the real `racefree` types, a Mutex-based reference that must
+//! always pass, and a known-bad implementation that the checker must catch.
+
+use super::harness::Rng;
+use super::history::{History, Recorder};
+use super::models::{BoundedOp, CounterOp, SeatErr, SeatOp, SeatRet, StackOp, StackRet};
+
+// ---------------------------------------------------------------- counters
+
+/// A `Counter`-shaped subject.
+pub trait CounterLike: Sync {
+    /// `increment() -> previous`
+    fn increment(&self) -> u64;
+    /// `add(n) -> previous`
+    fn add(&self, n: u64) -> u64;
+    /// `get()`
+    fn get(&self) -> u64;
+    /// `update(|v| (v + n <= limit).then_some(v + n))`
+    fn add_up_to(&self, n: u64, limit: u64) -> Result<u64, u64>;
+}
+
+/// `ops` random counter operations (increments dominate, as in an ID generator).
+pub fn counter_ops<C: CounterLike>(
+    c: &C,
+    _thread: usize,
+    rng: &mut Rng,
+    rec: &mut Recorder<'_, CounterOp, Result<u64, u64>>,
+    ops: usize,
+) {
+    for _ in 0..ops {
+        let op = match rng.below(10) {
+            0..=3 => CounterOp::Increment,
+            4..=5 => CounterOp::Add(1 + rng.below(3)),
+            6..=7 => CounterOp::Get,
+            _ => CounterOp::AddUpTo {
+                n: 1 + rng.below(2),
+                limit: 4 + rng.below(8),
+            },
+        };
+        rec.record(op, || match op {
+            CounterOp::Increment => Ok(c.increment()),
+            CounterOp::Add(n) => Ok(c.add(n)),
+            CounterOp::Get => Ok(c.get()),
+            CounterOp::AddUpTo { n, limit } => c.add_up_to(n, limit),
+        });
+    }
+}
+
+/// Quiescent check: the final value is the sum of all successful additions.
+pub fn counter_total<C: CounterLike>(c: &C, h: &History<CounterOp, Result<u64, u64>>) {
+    let added: u64 = h
+        .events
+        .iter()
+        .map(|e| match (e.op, e.ret) {
+            (CounterOp::Increment, _) => 1,
+            (CounterOp::Add(n), _) => n,
+            (CounterOp::AddUpTo { n, .. }, Ok(_)) => n,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(
+        c.get(),
+        added,
+        "final value is not the sum of what was added"
+    );
+}
+
+/// A `BoundedCounter`-shaped subject.
+pub trait BoundedLike: Sync {
+    /// `try_add(n)`
+    fn try_add(&self, n: u64) -> Result<u64, u64>;
+    /// `try_sub(n)`
+    fn try_sub(&self, n: u64) -> Result<u64, u64>;
+    /// `get()`
+    fn get(&self) -> u64;
+}
+
+/// `ops` random bounded-counter operations with small amounts, so that both
+/// bounds are hit often.
+pub fn bounded_ops<C: BoundedLike>(
+    c: &C,
+    _thread: usize,
+    rng: &mut Rng,
+    rec: &mut Recorder<'_, BoundedOp, Result<u64, u64>>,
+    ops: usize,
+) {
+    for _ in 0..ops {
+        let op = match rng.below(5) {
+            0..=1 => BoundedOp::TryAdd(1 + rng.below(3)),
+            2..=3 => BoundedOp::TrySub(1 + rng.below(3)),
+            _ => BoundedOp::Get,
+        };
+        rec.record(op, || match op {
+            BoundedOp::TryAdd(n) => c.try_add(n),
+            BoundedOp::TrySub(n) => c.try_sub(n),
+            BoundedOp::Get => Ok(c.get()),
+        });
+    }
+}
+
+/// Quiescent check: final value = initial + successful adds − successful subs.
+pub fn bounded_total<C: BoundedLike>(
+    initial: u64,
+) -> impl Fn(&C, &History<BoundedOp, Result<u64, u64>>) {
+    move |c, h| {
+        let value = h
+            .events
+            .iter()
+            .fold(initial as i64, |v, e| match (e.op, e.ret) {
+                (BoundedOp::TryAdd(n), Ok(_)) => v + n as i64,
+                (BoundedOp::TrySub(n), Ok(_)) => v - n as i64,
+                _ => v,
+            });
+        assert_eq!(
+            c.get() as i64,
+            value,
+            "final value disagrees with the successful calls"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- stacks
+
+/// A stack-shaped subject over `u32` items.
+pub trait StackLike: Sync {
+    /// `push(v)`; `Err(v)` when full.
+    fn push(&self, v: u32) -> Result<(), u32>;
+    /// `pop()`
+    fn pop(&self) -> Option<u32>;
+    /// `is_empty()`
+    fn is_empty(&self) -> bool;
+}
+
+/// `ops` random stack operations; pushed values are unique (`thread * 1000 + i + 1`).
+pub fn stack_ops<S: StackLike>(
+    s: &S,
+    thread: usize,
+    rng: &mut Rng,
+    rec: &mut Recorder<'_, StackOp, StackRet>,
+    ops: usize,
+) {
+    for i in 0..ops {
+        let op = match rng.below(10) {
+            0..=4 => StackOp::Push((thread * 1000 + i + 1) as u32),
+            5..=8 => StackOp::Pop,
+            _ => StackOp::IsEmpty,
+        };
+        rec.record(op, || match op {
+            StackOp::Push(v) => StackRet::Push(s.push(v)),
+            StackOp::Pop => StackRet::Pop(s.pop()),
+            StackOp::IsEmpty => StackRet::IsEmpty(s.is_empty()),
+        });
+    }
+}
+
+/// Quiescent check: drain the stack; every accepted push comes back exactly once
+/// (popped during the round or drained now), and nothing else does.
+pub fn stack_drain<S: StackLike>(s: &S, h: &History<StackOp, StackRet>) {
+    let mut pushed: Vec<u32> = h
+        .events
+        .iter()
+        .filter_map(|e| match (e.op, e.ret) {
+            (StackOp::Push(v), StackRet::Push(Ok(()))) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<u32> = h
+        .events
+        .iter()
+        .filter_map(|e| match e.ret {
+            StackRet::Pop(v) => v,
+            _ => None,
+        })
+        .collect();
+    while let Some(v) = s.pop() {
+        out.push(v);
+    }
+    assert!(s.is_empty(), "stack not empty after draining");
+    pushed.sort_unstable();
+    out.sort_unstable();
+    assert_eq!(pushed, out, "items lost or duplicated");
+}
+
+// ---------------------------------------------------------------- seat pool
+
+/// A seat-pool-shaped subject. `Held` is whatever keeps seats booked (a guard or
+/// a ticket); [`release`](PoolLike::release) gives it back.
+pub trait PoolLike: Sync {
+    /// A booking.
+    type Held<'a>
+    where
+        Self: 'a;
+    /// `capacity()`
+    fn capacity(&self) -> usize;
+    /// `try_reserve()`
+    fn try_reserve(&self) -> Option<(usize, Self::Held<'_>)>;
+    /// `try_reserve_seat(id)`
+    fn try_reserve_seat(&self, id: usize) -> Result<Self::Held<'_>, SeatErr>;
+    /// `try_reserve_many(k)`: ids sorted ascending.
+    fn try_reserve_many(&self, k: usize) -> Option<(Vec<usize>, Self::Held<'_>)>;
+    /// Turns a guard into a confirmed booking (ticket); a no-op where there is none.
+    fn confirm<'a>(&'a self, held: Self::Held<'a>) -> Self::Held<'a>;
+    /// Drop the guard / cancel the ticket.
+    fn release<'a>(&'a self, held: Self::Held<'a>);
+    /// `available()`
+    fn available(&self) -> usize;
+}
+
+/// `ops` random pool operations, then every seat still held is released, so the
+/// pool ends all free. Seat ids asked for by `try_reserve_seat` include one out of
+/// range.
+pub fn pool_ops<P: PoolLike>(
+    p: &P,
+    _thread: usize,
+    rng: &mut Rng,
+    rec: &mut Recorder<'_, SeatOp, SeatRet>,
+    ops: usize,
+) {
+    let cap = p.capacity();
+    let mut held: Vec<(Vec<usize>, P::Held<'_>)> = Vec::new();
+    for _ in 0..ops {
+        match rng.below(20) {
+            0..=4 => rec.call(SeatOp::Reserve, || match p.try_reserve() {
+                Some((id, g)) => (SeatRet::Reserve(Some(id)), held.push((vec![id], g))),
+                None => (SeatRet::Reserve(None), ()),
+            }),
+            5..=8 => {
+                let id = rng.below(cap as u64 + 1) as usize;
+                rec.call(SeatOp::ReserveSeat(id), || match p.try_reserve_seat(id) {
+                    Ok(g) => (SeatRet::ReserveSeat(Ok(id)), held.push((vec![id], g))),
+                    Err(e) => (SeatRet::ReserveSeat(Err(e)), ()),
+                })
+            }
+            9..=11 => {
+                let k = 1 + rng.below(3) as usize;
+                rec.call(SeatOp::ReserveMany(k), || match p.try_reserve_many(k) {
+                    Some((ids, g)) => {
+                        (SeatRet::ReserveMany(Some(ids.clone())), held.push((ids, g)))
+                    }
+                    None => (SeatRet::ReserveMany(None), ()),
+                })
+            }
+            12..=16 if !held.is_empty() => {
+                let (ids, g) = held.swap_remove(rng.below(held.len() as u64) as usize);
+                // Confirmed or not, the release must free exactly these seats.
+                let g = if rng.below(2) == 0 { p.confirm(g) } else { g };
+                rec.record(SeatOp::Release(ids), || {
+                    p.release(g);
+                    SeatRet::Released
+                });
+            }
+            _ => rec.record(SeatOp::Available, || SeatRet::Available(p.available())),
+        }
+    }
+    for (ids, g) in held {
+        rec.record(SeatOp::Release(ids), || {
+            p.release(g);
+            SeatRet::Released
+        });
+    }
+}
+
+/// Quiescent check: everything was released, so every seat is available again.
+pub fn pool_all_free<P: PoolLike>(p: &P, _h: &History<SeatOp, SeatRet>) {
+    assert_eq!(p.available(), p.capacity(), "seats leaked or double-freed");
+    let (ids, g) = p
+        .try_reserve_many(p.capacity())
+        .expect("quiescent pool cannot book every seat");
+    assert_eq!(ids, (0..p.capacity()).collect::<Vec<_>>());
+    p.release(g);
+}
