@@ -32,17 +32,25 @@
 //!   from word 0 every time and threads spread over different words.
 //!
 //! # What `available()` shows while claims are in flight
-//! `available()` is the admission count: seats not promised to any claimer.
-//! - A group claim of `k` shows as `k` seats taken from the moment its admission
-//!   succeeds, while it is still setting bits word by word; a group claim that
-//!   fails never changes it.
-//! - A `try_reserve_seat(id)` that passes its first check, takes one unit, and
-//!   then loses seat `id` to another thread holds that unit for a few
-//!   instructions before giving it back. During that window `available()` reads
-//!   one less than the free seats, and a concurrent `try_reserve()` on a pool
-//!   whose only free seat is elsewhere can return `None` (and a concurrent group
-//!   claim can fail for one seat). It is the only transient: the seat itself is
-//!   never held twice, and a lost claim keeps nothing.
+//! `available()` is the admission count: seats not promised to any claimer. A
+//! call in flight holds admission units for a few instructions while it works on
+//! the bitmap, so for that instant `available()` reads lower than the number of
+//! clear bits, and a concurrent `try_reserve()` / `try_reserve_many(k)` may see
+//! "full" (`None`) although a bit is still clear:
+//! - a claim of one seat or of a group of `k` counts as taken from the moment its
+//!   admission succeeds, while it is still setting bits word by word (a failed
+//!   group claim never changes the count);
+//! - a release clears its bits first and gives the units back after, so in
+//!   between the seat is free in the bitmap but not yet in the count;
+//! - a `try_reserve_seat(id)` that passes its first check, takes one unit and then
+//!   loses seat `id` to another thread holds that unit until it gives it back.
+//!
+//! So `None` means "every seat was taken or held by a call in flight" — at most
+//! the seats those calls are about to keep or have just given up. These windows
+//! are the price of booking without a lock (closing them would make a claimer
+//! wait for a preempted thread); they never affect safety: a seat is never held
+//! twice, a group is never partly booked, and a lost claim keeps nothing. The
+//! linearizability tests check exactly this contract (`tests/linearizability.rs`).
 //!
 //! # Leaks
 //! `core::mem::forget` of a [`Seat`] or [`Seats`], or dropping a [`Ticket`]

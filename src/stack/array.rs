@@ -56,8 +56,13 @@ impl<T> Slot<T> {
 /// # Full stacks
 ///
 /// [`push`](Self::push) hands the value back as `Err` when no slot is free.
-/// Under concurrency that can also happen while a concurrent [`pop`](Self::pop)
-/// has removed its item but not yet returned the slot to the free list.
+/// Slots in transit count as used, so under concurrency `push` can fail while the
+/// stack holds fewer than `N` items: a concurrent [`pop`](Self::pop) that has
+/// removed its item but not yet returned the slot to the free list, or a
+/// concurrent `push` that holds a slot it has not yet linked, each keeps one slot
+/// for a few instructions. With `t` threads, a refused push means at least
+/// `N - (t - 1)` items were stored at that moment. Size `N` with that headroom
+/// (or retry) where a spurious "full" matters.
 ///
 /// # Lock-freedom
 ///
