@@ -10,7 +10,7 @@ ci_banner "system packages (cross gcc, qemu-user)"
 need_apt=()
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need_apt+=(gcc-aarch64-linux-gnu)
 command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || need_apt+=(g++-aarch64-linux-gnu)
-[ -e /usr/aarch64-linux-gnu/lib/libc.so.6 ] || need_apt+=(libc6-dev-arm64-cross)
+[ -e /usr/aarch64-linux-gnu/lib/libc.so ] || need_apt+=(libc6-dev-arm64-cross)
 command -v qemu-aarch64 >/dev/null 2>&1 || need_apt+=(qemu-user)
 # The host needs a C and C++ compiler too: linking, and libfuzzer-sys builds libFuzzer.
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
