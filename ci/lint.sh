@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Formatting, clippy (normal and under --cfg loom) and rustdoc, all warnings denied.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ci_banner "rustfmt"
+ci_run cargo fmt --all -- --check
+if ci_have_file fuzz/Cargo.toml; then
+    # The fuzz crate is its own workspace: check it separately.
+    ci_run cargo fmt --manifest-path fuzz/Cargo.toml --all -- --check
+fi
+
+ci_banner "clippy (all targets, all features)"
+ci_run cargo clippy --all-targets --all-features -- -D warnings
+
+ci_banner "clippy under --cfg loom (the lib and the loom models)"
+# Exactly what ci/loom.sh compiles; its own target dir so the normal build's
+# fingerprints are not thrown away by the different RUSTFLAGS.
+loom_targets=(--lib)
+ci_have_file tests/loom.rs && loom_targets+=(--test loom)
+ci_run env RUSTFLAGS="--cfg loom" cargo clippy "${loom_targets[@]}" \
+    --target x86_64-unknown-linux-gnu --target-dir target/loom -- -D warnings
+
+ci_banner "rustdoc (warnings denied)"
+ci_run env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs everything the other ci/ scripts need, idempotently: quick (a few
+# seconds) when everything is already there.
+#   - apt: aarch64 cross gcc/g++ and libc, qemu-user, a host C++ compiler (libFuzzer)
+#   - rustup: no_std and aarch64 targets, nightly with miri + rust-src, rustfmt/clippy
+#   - cargo-fuzz
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ci_banner "system packages (cross gcc, qemu-user)"
+need_apt=()
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need_apt+=(gcc-aarch64-linux-gnu)
+command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || need_apt+=(g++-aarch64-linux-gnu)
+[ -e /usr/aarch64-linux-gnu/lib/libc.so ] || need_apt+=(libc6-dev-arm64-cross)
+command -v qemu-aarch64 >/dev/null 2>&1 || need_apt+=(qemu-user)
+# The host needs a C and C++ compiler too: linking, and libfuzzer-sys builds libFuzzer.
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
+command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
+if [ "${#need_apt[@]}" -eq 0 ]; then
+    echo "cross gcc/g++, aarch64 libc, qemu-aarch64 and host c++ present: skipping apt"
+else
+    echo "missing: ${need_apt[*]}"
+    SUDO=()
+    if [ "$(id -u)" -ne 0 ]; then
+        SUDO=(sudo -n)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    ci_run "${SUDO[@]}" apt-get update -qq
+    ci_run "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+        gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
+        gcc g++ libc6-dev </dev/null
+fi
+ci_run aarch64-linux-gnu-gcc --version
+ci_run qemu-aarch64 --version
+
+ci_banner "rust toolchains, targets and components"
+ci_require rustup cargo
+if ! rustup toolchain list | grep -q '^nightly'; then
+    ci_run rustup toolchain install nightly --profile minimal
+fi
+ci_run rustup target add aarch64-unknown-linux-gnu thumbv7em-none-eabihf thumbv6m-none-eabi \
+    riscv32imac-unknown-none-elf
+ci_run rustup component add rustfmt clippy
+ci_run rustup target add --toolchain nightly aarch64-unknown-linux-gnu x86_64-unknown-linux-gnu
+ci_run rustup component add --toolchain nightly miri rust-src
+
+ci_banner "cargo-fuzz"
+if command -v cargo-fuzz >/dev/null 2>&1; then
+    echo "cargo-fuzz present: $(cargo fuzz --version 2>/dev/null || echo '?')"
+else
+    ci_run cargo install cargo-fuzz --locked
+fi
+
+ci_banner "versions"
+ci_run rustc --version
+ci_run cargo --version
+ci_run rustc +nightly --version
+ci_run cargo fuzz --version

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The README's test command (`cargo test`: unit, integration and doc tests) and the
+# same with every feature on.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ci_banner "cargo test (the README's command)"
+ci_cargo_test "cargo test" cargo test
+
+ci_banner "cargo test --all-features"
+ci_cargo_test "cargo test --all-features" cargo test --all-features
