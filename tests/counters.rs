@@ -163,7 +163,7 @@ fn first_100_coupons_exactly_100_every_round() {
 }
 
 #[test]
-fn two_withdrawals_exactly_one_succeeds() {
+fn miri_two_withdrawals_exactly_one_succeeds() {
     let rounds = scale(5_000, 5);
     let balances: Vec<BoundedCounter> = (0..rounds)
         .map(|_| BoundedCounter::new(100, u64::MAX))

@@ -170,7 +170,7 @@ fn lock_free_here() {
 /// churn singles, specific seats and pairs over 3 seats spread over two words;
 /// an ownership flag per seat proves no seat has two holders.
 #[test]
-fn threads_never_share_a_seat() {
+fn miri_threads_never_share_a_seat() {
     let pool = SeatPool::new(BITS + 2);
     let held: Vec<_> = (2..BITS)
         .map(|i| pool.try_reserve_seat(i).unwrap())

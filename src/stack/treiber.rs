@@ -405,7 +405,7 @@ mod tests {
 
     /// Small enough for miri with many seeds; every value comes back exactly once.
     #[test]
-    fn concurrent_push_pop_unique() {
+    fn miri_concurrent_push_pop_unique() {
         const THREADS: usize = 3;
         const PER: usize = if cfg!(miri) { 20 } else { 2_000 };
         let s = TreiberStack::new();
