@@ -7,7 +7,8 @@
 //! its min–max spread. Absolute Mops/s differ from machine to machine and run to run.
 //!
 //! Flags (after `--`): `--quick` (fewer, shorter repetitions), `--threads 1,2,4,8,16`,
-//! `--out PATH`. Without `--bench` (as under `cargo test --benches` or the CI smoke
+//! `--out PATH`, `--only TITLE` (just the comparisons whose title contains TITLE,
+//! printed, no file written). Without `--bench` (as under `cargo test --benches` or the CI smoke
 //! `-- --test`) it runs every contender once with a few operations and writes nothing.
 
 mod common;
@@ -248,6 +249,8 @@ struct Options {
     slice: Duration,
     threads: Vec<usize>,
     out: std::path::PathBuf,
+    /// Only comparisons whose title contains this (a quick look; writes no file).
+    only: Option<String>,
 }
 
 fn options() -> Options {
@@ -258,6 +261,7 @@ fn options() -> Options {
         slice: Duration::from_millis(60),
         threads: THREADS.to_vec(),
         out: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md"),
+        only: None,
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores >= 16 {
@@ -278,6 +282,7 @@ fn options() -> Options {
                     .collect();
             }
             "--out" => o.out = it.next().expect("--out needs a path").into(),
+            "--only" => o.only = Some(it.next().expect("--only needs a title").clone()),
             _ => {}
         }
     }
@@ -468,6 +473,7 @@ fn main() {
     let all: Vec<Comparison> = [counters(), stacks(), seats()]
         .into_iter()
         .flatten()
+        .filter(|c| o.only.as_ref().is_none_or(|t| c.title.contains(t.as_str())))
         .collect();
     if !o.measure {
         // Smoke mode: every contender once, a few operations, nothing written.
@@ -495,7 +501,9 @@ fn main() {
         results.push((cmp, ms));
     }
     let md = report(&results, &o, start.elapsed());
-    std::fs::write(&o.out, &md).expect("write BENCHMARKS.md");
     println!("{md}");
-    eprintln!("summary: wrote {}", o.out.display());
+    if o.only.is_none() {
+        std::fs::write(&o.out, &md).expect("write BENCHMARKS.md");
+        eprintln!("summary: wrote {}", o.out.display());
+    }
 }

@@ -124,6 +124,7 @@ impl<const WORDS: usize> ArraySeatPool<WORDS> {
         Core::new(
             &self.header,
             &self.words[..words_for(self.header.capacity())],
+            1,
         )
     }
 

@@ -53,8 +53,17 @@ use super::{Seat, SeatError, Seats, Ticket};
 /// ```
 pub struct SeatPool {
     header: Header,
+    /// The bitmap, one logical word every [`STRIDE`] words.
     words: Box<[Word]>,
 }
+
+/// Words from one bitmap word to the next in a heap pool: 128 bytes apart, so
+/// claimers working in different words never share a cache line (nor an
+/// adjacent-line prefetch pair). Measured by `cargo bench --bench summary`: it is
+/// what lets a nearly full pool, whose free seats cluster in a few neighbouring
+/// words, keep ahead of a mutex. The cost is 128 bytes per 64 seats (2 bytes a
+/// seat); `ArraySeatPool`, sized for firmware, stays packed.
+const STRIDE: usize = 128 / core::mem::size_of::<Word>();
 
 impl SeatPool {
     /// A pool of `capacity` free seats, ids `0..capacity`.
@@ -62,7 +71,7 @@ impl SeatPool {
     /// # Panics
     /// If `capacity` is 0 (`"SeatPool::new: capacity must be at least 1"`); use
     /// [`try_new`](Self::try_new) to get an error instead. A capacity too large
-    /// to allocate `capacity / 8` bytes aborts like any failed allocation.
+    /// to allocate `capacity / 4` bytes aborts like any failed allocation.
     ///
     /// ```
     /// use racefree::SeatPool;
@@ -92,7 +101,9 @@ impl SeatPool {
         if capacity == 0 {
             return Err(SeatError::ZeroCapacity);
         }
-        let words = (0..words_for(capacity)).map(|_| free_word()).collect();
+        let words = (0..words_for(capacity) * STRIDE)
+            .map(|_| free_word())
+            .collect();
         Ok(Self {
             header: Header::new(capacity),
             words,
@@ -101,7 +112,7 @@ impl SeatPool {
 
     #[inline]
     fn core(&self) -> Core<'_> {
-        Core::new(&self.header, &self.words)
+        Core::new(&self.header, &self.words, STRIDE)
     }
 
     /// How many seats the pool has.

@@ -15,7 +15,8 @@ use crate::sync::{spin_hint, AtomicUsize, Ordering};
 
 /// One bitmap word: `usize::BITS` seats, 1 = taken.
 ///
-/// Packed, not cache-padded (see "Layout" in the module docs).
+/// Padded apart in `SeatPool`, packed in `ArraySeatPool` (see "Layout" in the
+/// module docs).
 pub(crate) type Word = AtomicUsize;
 
 crate::const_fn! {
@@ -60,14 +61,23 @@ impl Header {
 pub(crate) struct Core<'a> {
     header: &'a Header,
     /// Exactly `words_for(capacity)` words.
+    /// The bitmap; logical word `w` is `words[w * stride]`.
     words: &'a [Word],
+    /// 1 for a packed bitmap; more to keep each logical word on a cache line of
+    /// its own (the words in between are never touched).
+    stride: usize,
 }
 
 impl<'a> Core<'a> {
     #[inline]
-    pub(crate) fn new(header: &'a Header, words: &'a [Word]) -> Self {
-        debug_assert_eq!(words.len(), bits::words_for(header.capacity));
-        Self { header, words }
+    pub(crate) fn new(header: &'a Header, words: &'a [Word], stride: usize) -> Self {
+        debug_assert!(stride >= 1);
+        debug_assert_eq!(words.len(), bits::words_for(header.capacity) * stride);
+        Self {
+            header,
+            words,
+            stride,
+        }
     }
 
     /// Seats not promised to any claimer (see `SeatPool::available`).
@@ -88,10 +98,22 @@ impl<'a> Core<'a> {
         admission::give_back(&self.header.admission, n, self.header.capacity);
     }
 
+    /// How many logical bitmap words there are.
+    #[inline]
+    fn word_count(self) -> usize {
+        self.words.len() / self.stride
+    }
+
+    /// Logical bitmap word `w`.
+    #[inline]
+    fn word(self, w: usize) -> &'a Word {
+        &self.words[w * self.stride]
+    }
+
     /// The next word after `w`, wrapping.
     #[inline]
     fn next_word(self, w: usize) -> usize {
-        if w + 1 == self.words.len() {
+        if w + 1 == self.word_count() {
             0
         } else {
             w + 1
@@ -105,10 +127,11 @@ impl<'a> Core<'a> {
         }
         // Admission guarantees a clear bit exists at every instant until we set
         // one (set bits ≤ capacity − admission, and we hold a unit with no bit).
-        let start = self.header.hint.start(self.words.len());
+        let start = self.header.hint.start(self.word_count());
         let mut w = start;
+        let mut lost_a_race = false;
         loop {
-            let word = &self.words[w];
+            let word = self.word(w);
             let valid = valid_mask(w, self.header.capacity);
             // Relaxed: only picks a candidate bit; the fetch_or decides.
             let mut seen = word.load(Ordering::Relaxed);
@@ -123,9 +146,15 @@ impl<'a> Core<'a> {
                 // visible to the new holder.
                 let old = word.fetch_or(bit, Ordering::Acquire);
                 if old & bit == 0 {
-                    self.header.hint.found(start, w);
+                    // Losing a bit means another claimer works in this word: start
+                    // the next scan one word on, so claimers spread over the words
+                    // with free seats instead of all piling into the first one
+                    // (the nearly-full case, where free seats cluster).
+                    let next = if lost_a_race { self.next_word(w) } else { w };
+                    self.header.hint.found(start, next);
                     return Some(w * BITS + bit.trailing_zeros() as usize);
                 }
+                lost_a_race = true;
                 seen = old;
             }
             w = self.next_word(w);
@@ -144,7 +173,7 @@ impl<'a> Core<'a> {
             return Err(SeatError::OutOfRange { id, capacity });
         }
         let (w, bit) = locate(id);
-        let word = &self.words[w];
+        let word = self.word(w);
         // Relaxed: an early exit only; the fetch_or below decides.
         if word.load(Ordering::Relaxed) & bit != 0 {
             return Err(SeatError::Taken);
@@ -177,10 +206,10 @@ impl<'a> Core<'a> {
         // taken by others since we looked).
         let mut parts: Vec<(usize, usize)> = Vec::new();
         let mut need = k;
-        let start = self.header.hint.start(self.words.len());
+        let start = self.header.hint.start(self.word_count());
         let mut w = start;
         loop {
-            let word = &self.words[w];
+            let word = self.word(w);
             let valid = valid_mask(w, self.header.capacity);
             // Relaxed: only picks candidate bits; the fetch_or decides.
             let mut seen = word.load(Ordering::Relaxed);
@@ -225,13 +254,12 @@ impl<'a> Core<'a> {
     fn clear(self, w: usize, mask: usize) {
         // Release: pairs with the Acquire fetch_or of the next claimer of these
         // seats, publishing this holder's writes to what they guard.
-        let old = self.words[w].fetch_and(!mask, Ordering::Release);
+        let old = self.word(w).fetch_and(!mask, Ordering::Release);
         debug_assert_eq!(
             old & mask,
             mask,
             "racefree: released a seat that was not taken"
         );
-        self.header.hint.freed(w);
     }
 
     /// Frees a group: every bit first, then all its units in one step.
