@@ -257,8 +257,8 @@ fn options() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut o = Options {
         measure: args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test"),
-        reps: 7,
-        slice: Duration::from_millis(60),
+        reps: 11,
+        slice: Duration::from_millis(80),
         threads: THREADS.to_vec(),
         out: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md"),
         only: None,
