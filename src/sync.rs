@@ -32,6 +32,20 @@ pub(crate) use loom::sync::atomic::AtomicU64;
 #[cfg(all(not(loom), target_has_atomic = "64"))]
 pub(crate) use portable_atomic::AtomicU64;
 
+/// Whether 64-bit atomic read-modify-writes are lock-free here: portable-atomic's
+/// answer natively; always under loom, which models them.
+#[cfg(any(loom, target_has_atomic = "64"))]
+pub(crate) fn u64_is_lock_free() -> bool {
+    #[cfg(loom)]
+    {
+        true
+    }
+    #[cfg(not(loom))]
+    {
+        AtomicU64::is_lock_free()
+    }
+}
+
 /// Whether the types in this module are the model checker's.
 #[allow(dead_code)]
 pub(crate) const IS_LOOM: bool = cfg!(loom);

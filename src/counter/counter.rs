@@ -216,14 +216,7 @@ impl Counter {
     /// ```
     #[must_use]
     pub fn is_lock_free() -> bool {
-        #[cfg(loom)]
-        {
-            true
-        }
-        #[cfg(not(loom))]
-        {
-            AtomicU64::is_lock_free()
-        }
+        crate::sync::u64_is_lock_free()
     }
 
     /// Consumes the counter and returns its value.

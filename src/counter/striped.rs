@@ -230,14 +230,7 @@ impl StripedCounter {
     /// ```
     #[must_use]
     pub fn is_lock_free() -> bool {
-        #[cfg(loom)]
-        {
-            true
-        }
-        #[cfg(not(loom))]
-        {
-            AtomicU64::is_lock_free()
-        }
+        crate::sync::u64_is_lock_free()
     }
 
     /// This thread's cell.
