@@ -224,13 +224,13 @@ impl<T, const N: usize> ArrayStack<T, N> {
         let Some(index) = self.take_slot() else {
             return Err(value);
         };
-        // SAFETY: `take_slot` gave this thread exclusive ownership of the empty slot
-        // `index` (popped from the free list by a tagged CAS, or handed out once by
-        // `fresh`); the previous reader's move-out happens-before this write through
-        // the free list's Release push / Acquire pop.
-        self.slots[index]
-            .value
-            .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+        self.slots[index].value.with_mut(|p| {
+            // `take_slot` popped `index` off the free list with a tagged CAS (or
+            // `fresh` handed it out once); its Acquire pairs with the Release push
+            // that followed the previous reader's move-out.
+            // SAFETY: so this thread alone owns the empty slot `index`.
+            unsafe { p.write(MaybeUninit::new(value)) }
+        });
         self.push_list(&self.used, index);
         Ok(())
     }
@@ -247,12 +247,13 @@ impl<T, const N: usize> ArrayStack<T, N> {
     /// ```
     pub fn pop(&self) -> Option<T> {
         let index = self.pop_list(&self.used)?;
-        // SAFETY: the tagged CAS in `pop_list` removed `index` from the used list,
-        // so this thread alone owns the slot and its initialised value (written
-        // before the Release push that the Acquire pop synchronised with).
-        let value = self.slots[index]
-            .value
-            .with_mut(|p| unsafe { ptr::read(p).assume_init() });
+        let value = self.slots[index].value.with_mut(|p| {
+            // The value was written before the Release push that the Acquire CAS
+            // in `pop_list` synchronised with.
+            // SAFETY: that tagged CAS removed `index` from the used list, so this
+            // thread alone owns the slot and its initialised value.
+            unsafe { ptr::read(p).assume_init() }
+        });
         self.push_list(&self.free, index);
         Some(value)
     }

@@ -184,13 +184,14 @@ impl<T> TreiberStack<T> {
                 value: UnsafeCell::new(MaybeUninit::uninit()),
             })),
         };
-        // SAFETY: `node` is live (nodes are freed only with `&mut self`) and owned by
-        // this thread alone: fresh from the allocator, or removed from the free list
-        // by a tagged CAS whose Acquire pairs with the Release push that followed
-        // the previous owner's move-out.
-        unsafe { &(*node).value }.with_mut(|p| unsafe {
+        // `node` is owned by this thread alone: fresh from the allocator, or removed
+        // from the free list by a tagged CAS whose Acquire pairs with the Release
+        // push that followed the previous owner's move-out.
+        // SAFETY: `node` is live (nodes are freed only with `&mut self`).
+        let cell = unsafe { &(*node).value };
+        cell.with_mut(|p| {
             // SAFETY: exclusive access to the empty slot, as above.
-            p.write(MaybeUninit::new(value))
+            unsafe { p.write(MaybeUninit::new(value)) }
         });
         Self::push_list(&self.head, node);
     }
@@ -283,13 +284,12 @@ impl<T> TreiberStack<T> {
                 return None;
             }
             let top: *mut Node<T> = ptr::with_exposed_provenance_mut(addr);
-            // SAFETY: `addr` was exposed by `push_list` from a `Box<Node<T>>`, and
-            // nodes are freed only with `&mut self`, so `top` is live even if another
-            // thread popped it meanwhile; `next` is atomic, so reading it races with
-            // nothing.
             // Relaxed: sees at least the write published by the push we synchronised
             // with; a newer one means `top` was removed and re-pushed, which bumped
             // the tag, so the CAS below fails.
+            // `addr` was exposed by `push_list` from a `Box<Node<T>>`.
+            // SAFETY: nodes are freed only with `&mut self`, so `top` is live even if
+            // another thread popped it meanwhile; `next` is atomic: no data race.
             let next = unsafe { &(*top).next }.load(Ordering::Relaxed);
             match head.compare_exchange_weak(
                 current,
