@@ -21,10 +21,10 @@ pub(crate) use core::sync::atomic::Ordering;
 pub(crate) use crossbeam_utils::CachePadded;
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicUsize};
 #[cfg(not(loom))]
 #[allow(unused_imports)]
-pub(crate) use portable_atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize};
+pub(crate) use portable_atomic::{AtomicPtr, AtomicUsize};
 
 /// 64-bit atomics: native on 64-bit targets; absent on thumbv7em/riscv32imac.
 #[cfg(loom)]
@@ -45,10 +45,6 @@ pub(crate) fn u64_is_lock_free() -> bool {
         AtomicU64::is_lock_free()
     }
 }
-
-/// Whether the types in this module are the model checker's.
-#[allow(dead_code)]
-pub(crate) const IS_LOOM: bool = cfg!(loom);
 
 /// Spin-loop politeness: a CPU hint natively, a scheduling point under loom (loom
 /// must see every spin loop yield, or it explores it forever).
@@ -87,15 +83,6 @@ impl Backoff {
         loom::thread::yield_now();
         #[cfg(not(loom))]
         self.inner.spin();
-    }
-
-    /// Back off while waiting for another thread to make progress (may yield the thread).
-    #[inline]
-    pub(crate) fn snooze(&self) {
-        #[cfg(loom)]
-        loom::thread::yield_now();
-        #[cfg(not(loom))]
-        self.inner.snooze();
     }
 }
 
@@ -173,9 +160,6 @@ mod loom_double_word {
             } else {
                 Err(*v)
             }
-        }
-        pub(crate) fn get_mut(&mut self) -> &mut DoubleWord {
-            self.0.get_mut().unwrap()
         }
         pub(crate) fn is_lock_free() -> bool {
             true

@@ -8,15 +8,14 @@
 //! and the loom model); its `pop_with` runs our `gap()` between the pop's read
 //! and its CAS, which is where a preemption has to land for ABA to happen.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::Mutex;
 
 use racefree::ArrayStack;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, timed, Checked, Progress};
+use crate::harness::{gap, race, timed, Checked, Marks, Progress, Tally};
 use crate::report::{Kind, Row, Scenario};
-use crate::untagged_stack::{TaggedStack, UntaggedStack};
+use crate::untagged_stack::IndexStack;
 
 /// Stack capacity, and the items 0..CAP that circulate through it.
 const CAP: usize = 4;
@@ -84,34 +83,8 @@ pub fn run(opts: &Options) -> Scenario {
 
     // Both index stacks get the same widened gaps, inside pop() (between its
     // read and its CAS) and while an item is held; only the tag differs.
-    let untagged = race(
-        rounds,
-        threads,
-        &mut p,
-        UntaggedStack::<CAP>::full,
-        |s, _| {
-            let push = |v| {
-                s.push(v);
-                Ok(())
-            };
-            churn(|| s.pop_with(gap), gap, push)
-        },
-        |s, t| check(t, || s.pop()),
-    );
-    let tagged_index = race(
-        rounds,
-        threads,
-        &mut p,
-        TaggedStack::<CAP>::full,
-        |s, _| {
-            let push = |v| {
-                s.push(v);
-                Ok(())
-            };
-            churn(|| s.pop_with(gap), gap, push)
-        },
-        |s, t| check(t, || s.pop()),
-    );
+    let untagged = index_stack_race::<false>(rounds, threads, &mut p);
+    let tagged_index = index_stack_race::<true>(rounds, threads, &mut p);
     let mutex = race(
         rounds,
         threads,
@@ -147,7 +120,7 @@ pub fn run(opts: &Options) -> Scenario {
     // twice at once, or missing at the end, is an anomaly.
     let time = opts.timed;
     let mutex_timed = {
-        let marks = Marks::new();
+        let marks = Marks::<CAP>::new();
         let op = |m: &Mutex<Vec<usize>>| {
             let popped = m.lock().unwrap().pop();
             popped.is_some_and(|v| {
@@ -163,7 +136,7 @@ pub fn run(opts: &Options) -> Scenario {
         timed(threads, time, Mutex::new((0..CAP).collect()), op, verify)
     };
     let tagged_timed = {
-        let marks = Marks::new();
+        let marks = Marks::<CAP>::new();
         let op = |s: &ArrayStack<usize, CAP>| {
             s.pop().is_some_and(|v| {
                 marks.hold(v);
@@ -177,7 +150,7 @@ pub fn run(opts: &Options) -> Scenario {
                     }
                     std::thread::yield_now();
                 }
-                marks.lost();
+                marks.anomaly();
                 false
             })
         };
@@ -226,44 +199,28 @@ pub fn run(opts: &Options) -> Scenario {
     }
 }
 
+/// The index stack, untagged or tagged, under the same widened gaps: inside
+/// `pop` (between its read and its CAS) and while an item is held.
+fn index_stack_race<const TAGGED: bool>(rounds: u64, threads: usize, p: &mut Progress) -> Tally {
+    race(
+        rounds,
+        threads,
+        p,
+        IndexStack::<CAP, TAGGED>::full,
+        |s, _| {
+            let push = |v| {
+                s.push(v);
+                Ok(())
+            };
+            churn(|| s.pop_with(gap), gap, push)
+        },
+        |s, t| check(t, || s.pop()),
+    )
+}
+
 /// An `ArrayStack` holding the items `0..CAP`.
 fn filled_array_stack() -> ArrayStack<usize, CAP> {
     let s = ArrayStack::new();
     (0..CAP).for_each(|v| s.push(v).expect("fresh stack has room"));
     s
-}
-
-/// Ownership marks for the timed run: one flag per item, set while a thread
-/// holds the item, and a count of what went wrong.
-struct Marks {
-    held: [AtomicBool; CAP],
-    anomalies: AtomicU64,
-}
-
-impl Marks {
-    fn new() -> Self {
-        Marks {
-            held: std::array::from_fn(|_| AtomicBool::new(false)),
-            anomalies: AtomicU64::new(0),
-        }
-    }
-
-    /// Called while holding item `v`: was someone else holding it too?
-    fn hold(&self, v: usize) {
-        // SeqCst: the marks' own ordering must not hide (or invent) an overlap;
-        // the stack's pop and push order them between holders.
-        if self.held[v].swap(true, SeqCst) {
-            self.lost();
-        }
-        self.held[v].store(false, SeqCst);
-    }
-
-    /// Something went wrong (a duplicate, or a push refused for good).
-    fn lost(&self) {
-        self.anomalies.fetch_add(1, SeqCst);
-    }
-
-    fn anomalies(&self) -> u64 {
-        self.anomalies.load(SeqCst)
-    }
 }

@@ -2,7 +2,10 @@
 //! a check afterwards; plus the naive rows' widened gap and the progress line.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64,
+    Ordering::{Relaxed, SeqCst},
+};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
@@ -204,5 +207,40 @@ impl Progress {
                 eprintln!(" {:.1} s", self.start.elapsed().as_secs_f64());
             }
         }
+    }
+}
+
+/// Ownership marks for a timed run: one flag per item (seat, stack value), set
+/// while a thread holds it, and a count of what went wrong.
+pub struct Marks<const N: usize> {
+    held: [AtomicBool; N],
+    anomalies: AtomicU64,
+}
+
+impl<const N: usize> Marks<N> {
+    pub fn new() -> Self {
+        Marks {
+            held: std::array::from_fn(|_| AtomicBool::new(false)),
+            anomalies: AtomicU64::new(0),
+        }
+    }
+
+    /// Called while holding item `i`: was someone else holding it too?
+    pub fn hold(&self, i: usize) {
+        // SeqCst: the marks' own ordering must not hide (or invent) an overlap;
+        // the structure under test orders them between holders.
+        if self.held[i].swap(true, SeqCst) {
+            self.anomaly();
+        }
+        self.held[i].store(false, SeqCst);
+    }
+
+    /// Counts one thing that went wrong.
+    pub fn anomaly(&self) {
+        self.anomalies.fetch_add(1, SeqCst);
+    }
+
+    pub fn anomalies(&self) -> u64 {
+        self.anomalies.load(SeqCst)
     }
 }

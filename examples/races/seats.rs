@@ -2,16 +2,13 @@
 //! sold out; the naive version checks that a seat is free, then marks it taken,
 //! and sells the same seat twice whenever two buyers check before either acts.
 
-use std::sync::atomic::{
-    AtomicBool, AtomicU64,
-    Ordering::{Relaxed, SeqCst},
-};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use racefree::SeatPool;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, timed, Checked, Progress};
+use crate::harness::{gap, race, timed, Checked, Marks, Progress};
 use crate::report::{Kind, Row, Scenario};
 
 /// Seats on sale each round.
@@ -117,7 +114,7 @@ pub fn run(opts: &Options) -> Scenario {
     let time = opts.timed;
     let never_full = threads < SEATS;
     let mutex_timed = {
-        let marks = Marks::new();
+        let marks = Marks::<SEATS>::new();
         let op = |m: &Mutex<[bool; SEATS]>| {
             let reserved = {
                 let mut seats = m.lock().unwrap();
@@ -125,7 +122,7 @@ pub fn run(opts: &Options) -> Scenario {
                 free.inspect(|&i| seats[i] = true)
             };
             let Some(i) = reserved else {
-                return marks.refused(never_full);
+                return refused(&marks, never_full);
             };
             marks.hold(i);
             m.lock().unwrap()[i] = false;
@@ -138,13 +135,13 @@ pub fn run(opts: &Options) -> Scenario {
         timed(threads, time, Mutex::new([false; SEATS]), op, check)
     };
     let pool_timed = {
-        let marks = Marks::new();
+        let marks = Marks::<SEATS>::new();
         let op = |pool: &SeatPool| match pool.try_reserve() {
             Some(seat) => {
                 marks.hold(seat.id());
                 true
             }
-            None => marks.refused(never_full),
+            None => refused(&marks, never_full),
         };
         let check = |pool: SeatPool, _| marks.anomalies() + (SEATS - pool.available()) as u64;
         timed(threads, time, SeatPool::new(SEATS), op, check)
@@ -180,40 +177,11 @@ pub fn run(opts: &Options) -> Scenario {
     }
 }
 
-/// Ownership marks for the timed run: one flag per seat, set while a thread
-/// believes it holds the seat, and a count of what went wrong.
-struct Marks {
-    held: [AtomicBool; SEATS],
-    anomalies: AtomicU64,
-}
-
-impl Marks {
-    fn new() -> Self {
-        Marks {
-            held: std::array::from_fn(|_| AtomicBool::new(false)),
-            anomalies: AtomicU64::new(0),
-        }
+/// A reservation was refused: an anomaly if the pool could not have been full.
+/// Returns `false` (nothing was held) for the caller to pass on.
+fn refused(marks: &Marks<SEATS>, never_full: bool) -> bool {
+    if never_full {
+        marks.anomaly();
     }
-
-    /// Called while holding seat `id`: was someone else holding it too?
-    fn hold(&self, id: usize) {
-        // SeqCst: the marks' own ordering must not hide (or invent) an overlap;
-        // the seat's reserve and release order them between holders.
-        if self.held[id].swap(true, SeqCst) {
-            self.anomalies.fetch_add(1, SeqCst);
-        }
-        self.held[id].store(false, SeqCst);
-    }
-
-    /// A reservation was refused; an anomaly if the pool could not be full.
-    fn refused(&self, never_full: bool) -> bool {
-        if never_full {
-            self.anomalies.fetch_add(1, SeqCst);
-        }
-        false
-    }
-
-    fn anomalies(&self) -> u64 {
-        self.anomalies.load(SeqCst)
-    }
+    false
 }
