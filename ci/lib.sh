@@ -135,3 +135,21 @@ ci_require() {
         fi
     done
 }
+
+# ci_cross_test TRIPLE GCC QEMU: `cargo test --target TRIPLE`, linked by the Debian
+# cross gcc GCC (e.g. aarch64-linux-gnu-gcc) and run by qemu-user QEMU (e.g.
+# qemu-aarch64) over that gcc's sysroot. Extra libtest arguments follow `--`.
+# The compile-fail suite is skipped: trybuild drives the host's cargo, and the
+# host run (ci/test.sh) already checks the type-level contract.
+ci_cross_test() {
+    local triple=$1 gcc=$2 qemu=$3 var
+    shift 3
+    ci_require "$gcc" "$qemu"
+    var=$(echo "$triple" | tr 'a-z-' 'A-Z_')
+    export "CARGO_TARGET_${var}_LINKER=$gcc"
+    export "CARGO_TARGET_${var}_RUNNER=$qemu -L /usr/${gcc%-gcc}"
+    export "CC_${triple//-/_}=$gcc"
+    ci_banner "cargo test --target $triple ($qemu)"
+    ci_cargo_test "cargo test $triple ($qemu)" \
+        cargo test --target "$triple" -- --skip compile_fail_contract "$@"
+}

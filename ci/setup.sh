@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the other ci/ scripts need, idempotently: quick (a few
 # seconds) when everything is already there.
-#   - apt: aarch64 cross gcc/g++ and libc, qemu-user, a host C++ compiler (libFuzzer)
-#   - rustup: no_std and aarch64 targets, nightly with miri + rust-src, rustfmt/clippy
+#   - apt: aarch64, i686 and armv7 cross gcc and libc, qemu-user, a host C++
+#     compiler (libFuzzer); never gcc-multilib (it removes the aarch64 cross gcc)
+#   - rustup: no_std, aarch64, i686 and armv7 targets, nightly with miri + rust-src,
+#     rustfmt/clippy
 #   - cargo-fuzz
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -11,12 +13,16 @@ need_apt=()
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need_apt+=(gcc-aarch64-linux-gnu)
 command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || need_apt+=(g++-aarch64-linux-gnu)
 [ -e /usr/aarch64-linux-gnu/lib/libc.so ] || need_apt+=(libc6-dev-arm64-cross)
+command -v i686-linux-gnu-gcc >/dev/null 2>&1 || need_apt+=(gcc-i686-linux-gnu)
+[ -e /usr/i686-linux-gnu/lib/libc.so ] || need_apt+=(libc6-dev-i386-cross)
+command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-linux-gnueabihf)
+[ -e /usr/arm-linux-gnueabihf/lib/libc.so ] || need_apt+=(libc6-dev-armhf-cross)
 command -v qemu-aarch64 >/dev/null 2>&1 || need_apt+=(qemu-user)
 # The host needs a C and C++ compiler too: linking, and libfuzzer-sys builds libFuzzer.
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
 if [ "${#need_apt[@]}" -eq 0 ]; then
-    echo "cross gcc/g++, aarch64 libc, qemu-aarch64 and host c++ present: skipping apt"
+    echo "cross gcc/g++ and libcs, qemu-user and host c++ present: skipping apt"
 else
     echo "missing: ${need_apt[*]}"
     SUDO=()
@@ -27,6 +33,7 @@ else
     ci_run "${SUDO[@]}" apt-get update -qq
     ci_run "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
         gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
+        gcc-i686-linux-gnu libc6-dev-i386-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
         gcc g++ libc6-dev </dev/null
 fi
 ci_run aarch64-linux-gnu-gcc --version
@@ -37,8 +44,8 @@ ci_require rustup cargo
 if ! rustup toolchain list | grep -q '^nightly'; then
     ci_run rustup toolchain install nightly --profile minimal
 fi
-ci_run rustup target add aarch64-unknown-linux-gnu thumbv7em-none-eabihf thumbv6m-none-eabi \
-    riscv32imac-unknown-none-elf
+ci_run rustup target add aarch64-unknown-linux-gnu i686-unknown-linux-gnu \
+    armv7-unknown-linux-gnueabihf thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imac-unknown-none-elf
 ci_run rustup component add rustfmt clippy
 ci_run rustup target add --toolchain nightly aarch64-unknown-linux-gnu x86_64-unknown-linux-gnu
 ci_run rustup component add --toolchain nightly miri rust-src

@@ -91,6 +91,38 @@ fn increment_loses_nothing_and_ids_are_unique() {
     assert!(all.iter().copied().eq(0..total), "duplicate or missing IDs");
 }
 
+/// Issue 18, finding 2: threads hammer a counter that starts just below
+/// `Counter::MAX` with adds that fit and adds that overshoot (`add` is
+/// `checked_add` plus a panic; its panic is tested in the unit tests). Every ID
+/// handed out is unique and in range, and once the counter is exhausted it stays so.
+#[test]
+fn miri_counter_at_limit_never_repeats() {
+    let rounds = scale(200, 4);
+    for _ in 0..rounds {
+        let c = Counter::new(Counter::MAX - 64);
+        let got = on_threads(|t| {
+            let mut mine = Vec::new();
+            for i in 0..scale(40, 8) {
+                let n = [1, 3, 1 << 32, u64::MAX][(t + i) % 4];
+                if let Some(prev) = c.checked_add(n) {
+                    mine.push((prev, n));
+                }
+            }
+            mine
+        });
+        let mut blocks: Vec<(u64, u64)> = got.into_iter().flatten().collect();
+        blocks.sort_unstable();
+        for w in blocks.windows(2) {
+            assert!(w[0].0 + w[0].1 <= w[1].0, "IDs handed out twice: {w:?}");
+        }
+        for &(start, len) in &blocks {
+            assert!(start >= Counter::MAX - 64 && start + len <= Counter::MAX + 1);
+        }
+        // Every thread's third call adds 2^32 and overshoots: exhausted for good.
+        assert_eq!(c.checked_add(0), None);
+    }
+}
+
 #[test]
 fn add_returns_disjoint_ranges() {
     let per_thread = scale(20_000, 100);

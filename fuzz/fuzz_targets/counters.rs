@@ -52,8 +52,11 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let mut counter_model = input.counter_start.get();
-    let counter = Counter::new(counter_model);
+    // The counter's model: its value, or `None` once an add overshot
+    // `Counter::MAX` and left it exhausted (a value in the guard band above MAX).
+    let start = input.counter_start.get() >> 1; // NearMax lands near Counter::MAX
+    let mut counter_model = Some(start);
+    let counter = Counter::new(start);
 
     let (start, max) = (input.bounded_start.get(), input.bounded_max.get());
     let tried = BoundedCounter::try_new(start, max);
@@ -75,46 +78,68 @@ fuzz_target!(|input: Input| {
                     Op::CounterAdd(a) => a.get(),
                     _ => 1,
                 };
-                match counter_model.checked_add(n) {
-                    Some(next) => {
-                        let prev = if n == 1 && matches!(op, Op::CounterIncrement) {
-                            counter.increment()
-                        } else {
-                            counter.add(n)
-                        };
-                        assert_eq!(prev, counter_model);
-                        counter_model = next;
-                    }
-                    // `add` would panic (documented; libFuzzer aborts on panics): the
-                    // exact alternative must refuse and change nothing.
-                    None => {
-                        assert_eq!(counter.update(|v| v.checked_add(n)), Err(counter_model));
+                let fits = counter_model
+                    .and_then(|v| v.checked_add(n))
+                    .is_some_and(|next| next <= Counter::MAX);
+                if fits {
+                    // `add` panics where `checked_add` says `None` (libFuzzer aborts
+                    // on panics), so it is only called where it must succeed.
+                    let prev = if n == 1 && matches!(op, Op::CounterIncrement) {
+                        counter.increment()
+                    } else {
+                        counter.add(n)
+                    };
+                    assert_eq!(Some(prev), counter_model);
+                    counter_model = counter_model.map(|v| v + n);
+                } else {
+                    let before = counter.get();
+                    assert_eq!(counter.checked_add(n), None);
+                    // Amounts above 2^32 take the CAS path, which refuses without a
+                    // trace; smaller ones overshoot with their fetch_add and exhaust.
+                    if n <= 1 << 32 {
+                        counter_model = None;
+                    } else {
+                        assert_eq!(counter.get(), before);
                     }
                 }
             }
             Op::CounterUpdateCheckedAdd(a) => {
                 let n = a.get();
-                let expected = match counter_model.checked_add(n) {
-                    Some(next) => Ok(std::mem::replace(&mut counter_model, next)),
-                    None => Err(counter_model),
+                let current = counter.get();
+                let expected = match current.checked_add(n).filter(|&v| v <= Counter::MAX) {
+                    Some(next) => {
+                        counter_model = Some(next);
+                        Ok(current)
+                    }
+                    None => Err(current),
                 };
                 assert_eq!(counter.update(|v| v.checked_add(n)), expected);
             }
             Op::CounterUpdateSet(a) => {
                 let n = a.get();
-                assert_eq!(counter.update(|_| Some(n)), Ok(counter_model));
-                counter_model = n;
+                let current = counter.get();
+                if n <= Counter::MAX {
+                    assert_eq!(counter.update(|_| Some(n)), Ok(current));
+                    counter_model = Some(n);
+                } else {
+                    // Never stored above MAX.
+                    assert_eq!(counter.update(|_| Some(n)), Err(current));
+                }
             }
             Op::CounterUpdateRefuse => {
+                let current = counter.get();
                 let mut seen = None;
                 let r = counter.update(|v| {
                     seen = Some(v);
                     None
                 });
-                assert_eq!(r, Err(counter_model));
-                assert_eq!(seen, Some(counter_model));
+                assert_eq!(r, Err(current));
+                assert_eq!(seen, Some(current));
             }
-            Op::CounterGet => assert_eq!(counter.get(), counter_model),
+            Op::CounterGet => match counter_model {
+                Some(v) => assert_eq!(counter.get(), v),
+                None => assert!(counter.get() > Counter::MAX, "exhausted: in the guard band"),
+            },
             Op::BoundedAdd(a) => {
                 let n = a.get();
                 let expected = match bounded_model.checked_add(n).filter(|&v| v <= max) {
@@ -149,7 +174,10 @@ fuzz_target!(|input: Input| {
         assert!(bounded.get() <= max, "BoundedCounter left 0..=max");
     }
 
-    assert_eq!(counter.into_inner(), counter_model);
+    match counter_model {
+        Some(v) => assert_eq!(counter.into_inner(), v),
+        None => assert!(counter.into_inner() > Counter::MAX),
+    }
     assert_eq!(bounded.into_inner(), bounded_model);
     assert_eq!(striped.sum(), striped_model);
     assert_eq!(

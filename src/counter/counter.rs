@@ -13,6 +13,21 @@ use crate::sync::{AtomicU64, Backoff, Ordering};
 /// become one") cannot happen. Conditional changes go through
 /// [`update`](Self::update), a compare-and-swap loop.
 ///
+/// # Usable range: `0..=Counter::MAX`
+///
+/// The counter holds values up to [`Counter::MAX`] (`2^63 - 1`; at one increment
+/// per nanosecond that is 292 years away). An [`add`](Self::add) that would pass
+/// it hands out nothing and leaves the counter **exhausted**: every later add fails
+/// too, so no interleaving ever returns a value twice. The half of the `u64` range
+/// above `MAX` is a guard band, as `Arc` keeps one below its reference-count limit:
+/// `add` is one `fetch_add` that cannot be undone atomically, so a call that
+/// overshoots leaves the word in the guard band, pulls it back to the band's middle
+/// (one `fetch_min`), and the word never wraps back to small values. Wrapping would
+/// need more than `2^30` threads to overshoot at once, each adding the maximum of
+/// one `fetch_add` (`2^32`; larger amounts take a compare-and-swap loop that never
+/// overshoots). [`update`](Self::update) never stores a value above `MAX`, and is
+/// how an exhausted counter is reset.
+///
 /// # Memory ordering
 ///
 /// Every operation is `Relaxed`: all read-modify-writes of one atomic word are
@@ -45,8 +60,37 @@ pub struct Counter {
 static_assertions::assert_impl_all!(Counter: Send, Sync);
 
 impl Counter {
+    /// The largest value the counter holds: `2^63 - 1`. Values above it are the
+    /// guard band of an exhausted counter (see "Usable range" on the type).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use racefree::Counter;
+    ///
+    /// let c = Counter::new(Counter::MAX - 1);
+    /// assert_eq!(c.increment(), Counter::MAX - 1);
+    /// assert_eq!(c.checked_add(1), None); // would pass MAX: exhausted
+    /// assert_eq!(c.checked_add(1), None); // and stays so
+    /// ```
+    pub const MAX: u64 = (1 << 63) - 1;
+
+    /// Where an overshooting add pulls an exhausted counter back to: the middle of
+    /// the guard band, `2^62` above `MAX` and `2^62` below the wrap point.
+    const EXHAUSTED: u64 = Self::MAX + (1 << 62);
+
+    /// The largest amount added with one `fetch_add`; larger ones take the
+    /// compare-and-swap loop, which never overshoots. With the guard band above
+    /// `EXHAUSTED` this bounds how far in-flight overshoots can push the word.
+    const FETCH_ADD_LIMIT: u64 = 1 << 32;
+
     crate::const_fn! {
         /// Creates a counter holding `value`. `const`, so it can live in a `static`.
+        ///
+        /// # Panics
+        ///
+        /// If `value` is above [`Counter::MAX`] (in a `static`, a compile-time
+        /// error).
         ///
         /// # Example
         ///
@@ -57,7 +101,12 @@ impl Counter {
         /// assert_eq!(REQUESTS.get(), 0);
         /// ```
         #[must_use]
+        #[track_caller]
         pub const fn new(value: u64) -> Self {
+            assert!(
+                value <= Self::MAX,
+                "racefree::Counter::new: value above Counter::MAX (2^63 - 1)"
+            );
             Self {
                 value: AtomicU64::new(value),
             }
@@ -93,8 +142,8 @@ impl Counter {
     ///
     /// # Panics
     ///
-    /// If the counter would pass `u64::MAX`; see [`add`](Self::add). At one
-    /// increment per nanosecond that takes about 584 years.
+    /// If the counter would pass [`Counter::MAX`]; see [`add`](Self::add). At one
+    /// increment per nanosecond that takes 292 years.
     ///
     /// # Example
     ///
@@ -118,13 +167,11 @@ impl Counter {
     ///
     /// # Panics
     ///
-    /// Panics with "racefree::Counter::add overflowed u64::MAX ..." if the counter
-    /// would pass `u64::MAX`. The addition has already happened in hardware when it
-    /// is detected, so it is undone with a `fetch_sub(n)` before panicking: the
-    /// counter is left as if the failed call never ran. A concurrent call that runs
-    /// inside that short window may however have observed, and returned, a wrapped
-    /// (small) value. If values near `u64::MAX` are reachable in your program, use
-    /// `update(|v| v.checked_add(n))`, which never changes the counter on overflow.
+    /// Panics with "racefree::Counter::add: the counter would pass Counter::MAX ..."
+    /// if the counter would pass [`Counter::MAX`]. The counter is then exhausted:
+    /// nothing is handed out, and every later add panics too, until
+    /// [`update`](Self::update) stores a new value (see "Usable range" on the type).
+    /// [`checked_add`](Self::checked_add) returns `None` instead of panicking.
     ///
     /// # Example
     ///
@@ -135,24 +182,67 @@ impl Counter {
     /// assert_eq!(bytes.add(1500), 0);
     /// assert_eq!(bytes.add(500), 1500);
     /// assert_eq!(bytes.get(), 2000);
-    ///
-    /// // Exact overflow handling: Err(current), nothing changed.
-    /// let near = Counter::new(u64::MAX - 1);
-    /// assert_eq!(near.update(|v| v.checked_add(5)), Err(u64::MAX - 1));
     /// ```
     #[inline]
     #[track_caller]
     pub fn add(&self, n: u64) -> u64 {
+        match self.checked_add(n) {
+            Some(previous) => previous,
+            None => exhausted_panic(n),
+        }
+    }
+
+    /// Adds `n` and returns the **previous** value, or `None` if the counter would
+    /// pass [`Counter::MAX`]: the [`add`](Self::add) that never panics.
+    ///
+    /// A `None` hands nothing out and may leave the counter exhausted (every later
+    /// add fails too, until [`update`](Self::update) stores a new value). Amounts
+    /// up to `2^32` are one `fetch_add`; larger ones a compare-and-swap loop. To
+    /// add only while staying in range and never exhaust, use
+    /// `update(|v| v.checked_add(n))`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use racefree::Counter;
+    ///
+    /// let ids = Counter::new(Counter::MAX - 2);
+    /// assert_eq!(ids.checked_add(2), Some(Counter::MAX - 2));
+    /// assert_eq!(ids.checked_add(1), None);
+    /// assert_eq!(ids.checked_add(0), None); // exhausted
+    ///
+    /// // An exhausted counter is reset through `update`.
+    /// assert!(ids.update(|_| Some(0)).is_ok());
+    /// assert_eq!(ids.checked_add(1), Some(0));
+    /// ```
+    #[inline]
+    #[must_use = "a None means nothing was handed out"]
+    pub fn checked_add(&self, n: u64) -> Option<u64> {
+        if n > Self::FETCH_ADD_LIMIT {
+            return self.update(|v| v.checked_add(n)).ok();
+        }
         // Relaxed: pairs with no store; uniqueness of the returned values comes from
         // the single total modification order of this word (see the type's docs).
         let previous = self.value.fetch_add(n, Ordering::Relaxed);
-        if previous.checked_add(n).is_none() {
-            // Relaxed: undoes the fetch_add just above; modular arithmetic makes the
-            // undo exact whatever other adds landed in between.
-            self.value.fetch_sub(n, Ordering::Relaxed);
-            overflow_panic(previous, n);
+        // `previous + n <= MAX` without overflow: `n <= FETCH_ADD_LIMIT < MAX`.
+        if previous <= Self::MAX - n {
+            Some(previous)
+        } else {
+            self.pull_back_into_guard_band();
+            None
         }
-        previous
+    }
+
+    /// After an add overshot `MAX`: moves the word back to the middle of the guard
+    /// band if it is above it, so that overshooting adds can never carry it round
+    /// to small values. A value the counter was reset to (`update`) is below
+    /// `EXHAUSTED`, so the `fetch_min` leaves it alone.
+    #[cold]
+    #[inline(never)]
+    fn pull_back_into_guard_band(&self) {
+        // Relaxed: like every operation here, ordered only by this word's
+        // modification order; it publishes nothing.
+        self.value.fetch_min(Self::EXHAUSTED, Ordering::Relaxed);
     }
 
     /// Applies `f` atomically: a compare-and-swap loop, like the standard
@@ -160,7 +250,8 @@ impl Counter {
     ///
     /// `f` gets the current value and returns `Some(new)` to store `new`, or `None`
     /// to leave the counter alone. Returns `Ok(previous)` when `new` was stored, or
-    /// `Err(current)` when `f` returned `None` for `current`. `f` may be called
+    /// `Err(current)` when `f` returned `None` for `current`, or a value above
+    /// [`Counter::MAX`], which is never stored. `f` may be called
     /// several times when other threads change the counter concurrently, so it
     /// should have no side effects beyond computing the new value.
     ///
@@ -185,8 +276,8 @@ impl Counter {
         let mut current = self.value.load(Ordering::Relaxed);
         loop {
             let new = match f(current) {
-                Some(new) => new,
-                None => return Err(current),
+                Some(new) if new <= Self::MAX => new,
+                _ => return Err(current),
             };
             // Relaxed (success and failure): pairs with no store; the counter
             // publishes no other memory. The failure value is reused as the next
@@ -236,15 +327,15 @@ impl Counter {
     }
 }
 
-/// The overflow panic, out of line so the fast path stays one `fetch_add` and a
-/// never-taken branch.
+/// The panic of [`Counter::add`], out of line so the fast path stays one
+/// `fetch_add` and a never-taken branch.
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn overflow_panic(previous: u64, n: u64) -> ! {
+fn exhausted_panic(n: u64) -> ! {
     panic!(
-        "racefree::Counter::add overflowed u64::MAX (previous value {previous}, adding {n}); \
-         the addition was undone. Use Counter::update(|v| v.checked_add(n)) to handle overflow"
+        "racefree::Counter::add: the counter would pass Counter::MAX (2^63 - 1) adding {n}; \
+         it is exhausted and hands nothing out. Use Counter::checked_add to get None instead"
     )
 }
 
@@ -261,6 +352,10 @@ impl Default for Counter {
 
 impl From<u64> for Counter {
     /// A counter holding `value`.
+    ///
+    /// # Panics
+    ///
+    /// If `value` is above [`Counter::MAX`], as [`Counter::new`].
     ///
     /// ```
     /// let c = racefree::Counter::from(9);
@@ -301,54 +396,91 @@ mod tests {
 
     #[test]
     fn add_zero_changes_nothing() {
-        let c = Counter::new(u64::MAX);
-        assert_eq!(c.add(0), u64::MAX);
-        assert_eq!(c.get(), u64::MAX);
+        let c = Counter::new(Counter::MAX);
+        assert_eq!(c.add(0), Counter::MAX);
+        assert_eq!(c.get(), Counter::MAX);
     }
 
     #[test]
     fn reaches_max_exactly() {
-        let c = Counter::new(u64::MAX - 3);
-        assert_eq!(c.add(3), u64::MAX - 3);
-        assert_eq!(c.get(), u64::MAX);
+        let c = Counter::new(Counter::MAX - 3);
+        assert_eq!(c.add(3), Counter::MAX - 3);
+        assert_eq!(c.get(), Counter::MAX);
+        // Above the fetch_add limit: the compare-and-swap path.
         let c = Counter::new(0);
-        assert_eq!(c.add(u64::MAX), 0);
-        assert_eq!(c.get(), u64::MAX);
+        assert_eq!(c.add(Counter::MAX), 0);
+        assert_eq!(c.get(), Counter::MAX);
     }
 
     #[test]
-    #[should_panic(expected = "racefree::Counter::add overflowed u64::MAX")]
+    #[should_panic(expected = "racefree::Counter::add: the counter would pass Counter::MAX")]
     fn increment_past_max_panics() {
-        let c = Counter::new(u64::MAX);
+        let c = Counter::new(Counter::MAX);
         c.increment();
     }
 
     #[test]
     #[should_panic(
-        expected = "racefree::Counter::add overflowed u64::MAX (previous value 18446744073709551614, adding 5)"
+        expected = "racefree::Counter::add: the counter would pass Counter::MAX (2^63 - 1) adding 5"
     )]
     fn add_past_max_panics_with_values() {
-        Counter::new(u64::MAX - 1).add(5);
+        Counter::new(Counter::MAX - 1).add(5);
     }
 
     #[test]
-    fn overflow_is_undone() {
-        let c = Counter::new(u64::MAX - 1);
+    #[should_panic(expected = "racefree::Counter::new: value above Counter::MAX")]
+    fn new_above_max_panics() {
+        let _ = Counter::new(Counter::MAX + 1);
+    }
+
+    /// Issue 18, finding 2: once an add overshoots, no later add hands anything
+    /// out (0.1 undid the overshoot with a `fetch_sub`, and an add landing in
+    /// that window returned a wrapped value and left the counter at 0).
+    #[test]
+    fn overshoot_exhausts_for_good() {
+        let c = Counter::new(Counter::MAX - 1);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.add(2)));
         assert!(r.is_err());
-        assert_eq!(c.get(), u64::MAX - 1);
-        // The counter still works afterwards.
-        assert_eq!(c.increment(), u64::MAX - 1);
-        assert_eq!(c.get(), u64::MAX);
+        assert!(c.get() > Counter::MAX, "exhausted: in the guard band");
+        for n in [0, 1, 7, 1 << 32, (1 << 32) + 1, Counter::MAX, u64::MAX] {
+            assert_eq!(c.checked_add(n), None, "adding {n} to an exhausted counter");
+        }
+        assert!(c.get() > Counter::MAX);
+        // `update` never stores above MAX, and resets an exhausted counter.
+        assert_eq!(c.update(|v| v.checked_add(1)), Err(c.get()));
+        assert!(c.update(|_| Some(5)).is_ok());
+        assert_eq!(c.increment(), 5);
+    }
+
+    /// The guard band holds against the worst sequential abuse: overshooting adds
+    /// of the largest `fetch_add` amount, far more than could ever be in flight.
+    #[test]
+    fn guard_band_never_wraps() {
+        let c = Counter::new(Counter::MAX);
+        for _ in 0..100_000 {
+            assert_eq!(c.checked_add(Counter::FETCH_ADD_LIMIT), None);
+            let v = c.get();
+            assert!(v > Counter::MAX && v <= Counter::EXHAUSTED, "{v}");
+        }
+    }
+
+    #[test]
+    fn large_amounts_never_overshoot() {
+        let c = Counter::new(10);
+        assert_eq!(c.checked_add(Counter::MAX), None);
+        assert_eq!(c.get(), 10, "the CAS path refuses without a trace");
+        assert_eq!(c.checked_add(u64::MAX), None);
+        assert_eq!(c.increment(), 10);
     }
 
     #[test]
     fn update_ok_and_err() {
-        let c = Counter::new(u64::MAX - 1);
-        assert_eq!(c.update(|v| v.checked_add(1)), Ok(u64::MAX - 1));
-        assert_eq!(c.update(|v| v.checked_add(1)), Err(u64::MAX));
-        assert_eq!(c.get(), u64::MAX);
-        assert_eq!(c.update(|_| Some(0)), Ok(u64::MAX));
+        let c = Counter::new(Counter::MAX - 1);
+        assert_eq!(c.update(|v| v.checked_add(1)), Ok(Counter::MAX - 1));
+        assert_eq!(c.update(|v| v.checked_add(1)), Err(Counter::MAX));
+        assert_eq!(c.update(|_| Some(u64::MAX)), Err(Counter::MAX));
+        assert_eq!(c.get(), Counter::MAX);
+        assert_eq!(c.update(|_| Some(0)), Ok(Counter::MAX));
         assert_eq!(c.get(), 0);
         // Storing the same value is a success.
         assert_eq!(c.update(Some), Ok(0));

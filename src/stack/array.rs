@@ -337,20 +337,31 @@ impl<T, const N: usize> ArrayStack<T, N> {
 }
 
 impl<T, const N: usize> Drop for ArrayStack<T, N> {
+    /// Drops every item still held. If an item's `Drop` panics, the rest are still
+    /// dropped before the panic goes on (a second panic aborts), as `Vec` does.
     fn drop(&mut self) {
-        let pack = Self::PACK;
-        // Relaxed (all loads here): `&mut self` excludes every other thread.
-        let mut link = pack.link(self.used.load(Ordering::Relaxed));
-        let mut seen = 0;
-        while link != 0 {
-            seen += 1;
-            debug_assert!(seen <= N, "ArrayStack used list has a cycle");
-            let slot = &self.slots[link - 1];
-            // SAFETY: every slot on the used list holds an initialised value that
-            // nothing else owns; each is dropped exactly once as the walk moves on.
-            slot.value
-                .with_mut(|p| unsafe { ptr::drop_in_place((*p).as_mut_ptr()) });
-            link = slot.next.load(Ordering::Relaxed);
+        let rest = DropRest(self);
+        rest.0.drop_items();
+        core::mem::forget(rest);
+    }
+}
+
+/// Finishes [`ArrayStack`]'s `Drop` while an item's `Drop` unwinds.
+struct DropRest<'a, T, const N: usize>(&'a mut ArrayStack<T, N>);
+
+impl<T, const N: usize> Drop for DropRest<'_, T, N> {
+    fn drop(&mut self) {
+        self.0.drop_items();
+    }
+}
+
+impl<T, const N: usize> ArrayStack<T, N> {
+    /// Pops and drops every item (`&mut self`: no other thread is inside any
+    /// operation). Each item is moved out of its slot before it is dropped, so a
+    /// panicking item is never dropped twice.
+    fn drop_items(&mut self) {
+        while let Some(item) = self.pop() {
+            drop(item);
         }
     }
 }
@@ -438,6 +449,60 @@ mod tests {
             assert_eq!(drops.load(Ordering::Relaxed), 2);
         }
         assert_eq!(drops.load(Ordering::Relaxed), 7);
+    }
+
+    /// An item whose `Drop` panics when `boom` is set.
+    struct Loud<'a> {
+        drops: &'a AtomicUsize,
+        boom: bool,
+    }
+    impl Drop for Loud<'_> {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, Ordering::Relaxed);
+            if self.boom {
+                panic!("item drop panicked");
+            }
+        }
+    }
+
+    /// Issue 18, finding 3: 0.1 stopped at the first panicking item and leaked
+    /// the rest (and, for `TreiberStack`, every node). Under miri a leaked node is
+    /// an error of its own.
+    #[test]
+    fn drop_continues_after_a_panicking_item() {
+        let drops = AtomicUsize::new(0);
+        let s = ArrayStack::<Loud<'_>, 8>::new();
+        for i in 0..6 {
+            let item = Loud {
+                drops: &drops,
+                boom: i == 3,
+            };
+            assert!(s.push(item).is_ok());
+        }
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(s)));
+        assert!(r.is_err(), "the item's panic goes on");
+        assert_eq!(drops.load(Ordering::Relaxed), 6, "every item dropped once");
+    }
+
+    #[test]
+    fn zero_sized_and_over_aligned_items() {
+        #[derive(Debug, PartialEq)]
+        #[repr(align(256))]
+        struct Aligned(u8);
+        let zst = ArrayStack::<(), 4>::new();
+        let big = ArrayStack::<Aligned, 4>::new();
+        for i in 0..4 {
+            zst.push(()).unwrap();
+            big.push(Aligned(i)).unwrap();
+        }
+        for i in (0..4).rev() {
+            assert_eq!(zst.pop(), Some(()));
+            let item = big.pop().unwrap();
+            assert_eq!(item, Aligned(i));
+            assert_eq!(&item as *const Aligned as usize % 256, 0);
+        }
+        assert_eq!(zst.pop(), None);
+        assert_eq!(big.pop(), None);
     }
 
     /// Small enough for miri with many seeds; every value comes back exactly once.

@@ -46,6 +46,15 @@ use core::ptr;
 use super::tagged::Pointer;
 use crate::sync::{AtomicDoubleWord, AtomicPtr, Backoff, CachePadded, Ordering, UnsafeCell};
 
+/// A marker for a container that owns `T`s (drop check) and is **invariant** in
+/// `T`. `push` takes `&self`, so a covariant stack would let
+/// `&TreiberStack<&'static str>` coerce to `&TreiberStack<&'short str>`, take a
+/// short-lived reference, and hand it back later as `&'static str`: a
+/// use-after-free in safe code (found in 0.1, whose marker was `PhantomData<T>`).
+/// The `fn(T) -> T` makes the type invariant, as `UnsafeCell<T>` makes `Mutex`
+/// and `ArrayStack`; `tests/compile-fail/treiber_stack_*.rs` prove it.
+type OwnsInvariant<T> = PhantomData<(T, fn(T) -> T)>;
+
 struct Node<T> {
     /// The node below this one on its list; atomic because a stale popper may read
     /// it while its owner rewrites it.
@@ -110,8 +119,8 @@ pub struct TreiberStack<T> {
     head: CachePadded<AtomicDoubleWord>,
     /// Tagged head of the list of emptied nodes kept for reuse.
     free: CachePadded<AtomicDoubleWord>,
-    /// The stack owns `T`s (for drop check and auto traits).
-    _items: PhantomData<T>,
+    /// The stack owns `T`s and is invariant in `T` (see [`OwnsInvariant`]).
+    _items: OwnsInvariant<T>,
 }
 
 // SAFETY: the stack owns its items and only moves them between threads (it never
@@ -311,17 +320,32 @@ impl<T> TreiberStack<T> {
 }
 
 impl<T> Drop for TreiberStack<T> {
+    /// Drops every item still held, then frees every node. If an item's `Drop`
+    /// panics, the rest are still dropped and every node freed before the panic
+    /// goes on (a second panic aborts), as `Vec` does.
     fn drop(&mut self) {
-        // `&mut self`: no other thread is inside any operation.
-        while let Some(node) = Self::pop_list(&self.head) {
-            // SAFETY: `node` is off every list and held an initialised item, which is
-            // dropped here exactly once; the node came from `Box::into_raw`.
-            unsafe {
-                (*node)
-                    .value
-                    .with_mut(|p| ptr::drop_in_place((*p).as_mut_ptr()));
-                drop(Box::from_raw(node));
-            }
+        let rest = DropRest(self);
+        rest.0.drop_items_and_nodes();
+        core::mem::forget(rest);
+    }
+}
+
+/// Finishes [`TreiberStack`]'s `Drop` while an item's `Drop` unwinds.
+struct DropRest<'a, T>(&'a mut TreiberStack<T>);
+
+impl<T> Drop for DropRest<'_, T> {
+    fn drop(&mut self) {
+        self.0.drop_items_and_nodes();
+    }
+}
+
+impl<T> TreiberStack<T> {
+    /// Pops and drops every item, then frees every node (`&mut self`: no other
+    /// thread is inside any operation). `pop` returns each node to the free list
+    /// before its item is dropped, so a panicking item leaks no node.
+    fn drop_items_and_nodes(&mut self) {
+        while let Some(item) = self.pop() {
+            drop(item);
         }
         self.shrink();
     }
@@ -401,6 +425,78 @@ mod tests {
             assert_eq!(drops.load(Ordering::Relaxed), 2);
         }
         assert_eq!(drops.load(Ordering::Relaxed), 7);
+    }
+
+    /// Issue 18, finding 1, the run-time half (`tests/compile-fail` holds the
+    /// exploit, which no longer compiles): a stack of short-lived references used
+    /// within their scope, clean under miri.
+    #[test]
+    fn short_lived_references() {
+        let words = [
+            std::string::String::from("a"),
+            std::string::String::from("b"),
+        ];
+        let s: TreiberStack<&str> = TreiberStack::new();
+        for w in &words {
+            s.push(w.as_str());
+        }
+        assert_eq!(s.pop(), Some("b"));
+        drop(s);
+        drop(words);
+    }
+
+    /// An item whose `Drop` panics when `boom` is set.
+    struct Loud<'a> {
+        drops: &'a AtomicUsize,
+        boom: bool,
+    }
+    impl Drop for Loud<'_> {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, Ordering::Relaxed);
+            if self.boom {
+                panic!("item drop panicked");
+            }
+        }
+    }
+
+    /// Issue 18, finding 3: 0.1 stopped at the first panicking item and leaked
+    /// the rest (and, for `TreiberStack`, every node). Under miri a leaked node is
+    /// an error of its own.
+    #[test]
+    fn drop_continues_after_a_panicking_item() {
+        let drops = AtomicUsize::new(0);
+        let s = TreiberStack::new();
+        for i in 0..6 {
+            let item = Loud {
+                drops: &drops,
+                boom: i == 3,
+            };
+            s.push(item);
+        }
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(s)));
+        assert!(r.is_err(), "the item's panic goes on");
+        assert_eq!(drops.load(Ordering::Relaxed), 6, "every item dropped once");
+    }
+
+    #[test]
+    fn zero_sized_and_over_aligned_items() {
+        #[derive(Debug, PartialEq)]
+        #[repr(align(256))]
+        struct Aligned(u8);
+        let zst = TreiberStack::new();
+        let big = TreiberStack::new();
+        for i in 0..4 {
+            zst.push(());
+            big.push(Aligned(i));
+        }
+        for i in (0..4).rev() {
+            assert_eq!(zst.pop(), Some(()));
+            let item = big.pop().unwrap();
+            assert_eq!(item, Aligned(i));
+            assert_eq!(&item as *const Aligned as usize % 256, 0);
+        }
+        assert_eq!(zst.pop(), None);
+        assert_eq!(big.pop(), None);
     }
 
     /// Small enough for miri with many seeds; every value comes back exactly once.
