@@ -54,13 +54,15 @@ extern crate alloc;
 extern crate std;
 
 mod sync;
+// `crate::const_fn!` for every module.
+use sync::const_fn;
 
 pub mod counter;
 pub mod seats;
 pub mod stack;
 
 // Each module decides, by target and feature, which of its types exist.
-#[cfg(any(target_has_atomic = "64", loom))]
+#[cfg(racefree_atomic_64)]
 pub use counter::*;
 pub use seats::*;
 pub use stack::*;

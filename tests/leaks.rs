@@ -95,7 +95,10 @@ fn treiber_stack_shrink_returns_recycled_nodes() {
     let freed = -net_bytes(|| s.shrink());
     // Each node holds a link and an item, at least.
     let node = std::mem::size_of::<*const u8>() + std::mem::size_of::<u64>();
-    assert!(freed >= 64 * node as isize, "shrink freed only {freed} bytes");
+    assert!(
+        freed >= 64 * node as isize,
+        "shrink freed only {freed} bytes"
+    );
     assert_eq!(net_bytes(|| s.shrink()), 0, "nothing left to free");
 }
 

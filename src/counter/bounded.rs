@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::sync::{AtomicU64, Backoff, Ordering};
+use crate::sync::{cas_update, AtomicU64, Ordering};
 
 /// A 64-bit counter whose value always stays in `0..=max`.
 ///
@@ -206,33 +206,21 @@ impl BoundedCounter {
     /// reports `current`. `f` only returns values in `0..=max`.
     #[inline]
     fn try_modify(&self, f: impl Fn(u64) -> Option<u64>) -> Result<u64, u64> {
-        let backoff = Backoff::new();
-        // Acquire: pairs with the AcqRel CAS of a successful try_add/try_sub, so an
-        // `Err(current)` is as ordered as a `get()`. The CAS re-validates the value.
-        let mut current = self.value.load(Ordering::Acquire);
-        loop {
-            let new = match f(current) {
-                Some(new) => new,
-                None => return Err(current),
-            };
+        cas_update(
+            &self.value,
+            // Acquire: pairs with the AcqRel CAS of a successful try_add/try_sub, so
+            // an `Err(current)` is as ordered as a `get()`. The CAS re-validates it.
+            Ordering::Acquire,
             // AcqRel on success: Release pairs with the Acquire of later
-            // try_add/try_sub/get that read `new`; Acquire pairs with the Release of
-            // the success that stored `current` (semaphore semantics, see the type).
+            // try_add/try_sub/get that read the new value; Acquire pairs with the
+            // Release of the success that stored `current` (semaphore semantics, see
+            // the type).
+            Ordering::AcqRel,
             // Acquire on failure: pairs with the same Release; the failure value is
-            // reused as the next `current` (no re-read, no stale compare).
-            match self.value.compare_exchange_weak(
-                current,
-                new,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(previous) => return Ok(previous),
-                Err(actual) => {
-                    current = actual;
-                    backoff.spin();
-                }
-            }
-        }
+            // the next `current` (no re-read, no stale compare).
+            Ordering::Acquire,
+            f,
+        )
     }
 
     /// Whether the operations are lock-free on this target (always `true` where
@@ -244,8 +232,8 @@ impl BoundedCounter {
     /// assert!(racefree::BoundedCounter::is_lock_free());
     /// ```
     #[must_use]
-    pub fn is_lock_free() -> bool {
-        crate::sync::u64_is_lock_free()
+    pub const fn is_lock_free() -> bool {
+        crate::sync::U64_IS_LOCK_FREE
     }
 
     /// Consumes the counter and returns its value.

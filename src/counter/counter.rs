@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::sync::{AtomicU64, Backoff, Ordering};
+use crate::sync::{cas_update, AtomicU64, Ordering};
 
 /// A 64-bit counter: an ID generator or a running total.
 ///
@@ -271,30 +271,15 @@ impl Counter {
     where
         F: FnMut(u64) -> Option<u64>,
     {
-        let backoff = Backoff::new();
-        // Relaxed: pairs with no store; the CAS below re-validates this value.
-        let mut current = self.value.load(Ordering::Relaxed);
-        loop {
-            let new = match f(current) {
-                Some(new) if new <= Self::MAX => new,
-                _ => return Err(current),
-            };
-            // Relaxed (success and failure): pairs with no store; the counter
-            // publishes no other memory. The failure value is reused as the next
-            // `current`, so no extra load is needed.
-            match self.value.compare_exchange_weak(
-                current,
-                new,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(previous) => return Ok(previous),
-                Err(actual) => {
-                    current = actual;
-                    backoff.spin();
-                }
-            }
-        }
+        // Relaxed (load, success and failure): pairs with no store; the counter
+        // publishes no other memory, and the CAS re-validates the loaded value.
+        cas_update(
+            &self.value,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+            |v| f(v).filter(|&new| new <= Self::MAX),
+        )
     }
 
     /// Whether the operations are lock-free on this target (always `true` where
@@ -306,8 +291,8 @@ impl Counter {
     /// assert!(racefree::Counter::is_lock_free());
     /// ```
     #[must_use]
-    pub fn is_lock_free() -> bool {
-        crate::sync::u64_is_lock_free()
+    pub const fn is_lock_free() -> bool {
+        crate::sync::U64_IS_LOCK_FREE
     }
 
     /// Consumes the counter and returns its value.

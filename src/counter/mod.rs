@@ -21,17 +21,17 @@
 //! assert_eq!(coupons.try_add(1), Ok(0));
 //! ```
 
-#[cfg(any(target_has_atomic = "64", loom))]
+#[cfg(racefree_atomic_64)]
 mod bounded;
-#[cfg(any(target_has_atomic = "64", loom))]
+#[cfg(racefree_atomic_64)]
 #[allow(clippy::module_inception)]
 mod counter;
-#[cfg(all(feature = "alloc", any(target_has_atomic = "64", loom)))]
+#[cfg(all(feature = "alloc", racefree_atomic_64))]
 mod striped;
 
-#[cfg(any(target_has_atomic = "64", loom))]
+#[cfg(racefree_atomic_64)]
 pub use bounded::BoundedCounter;
-#[cfg(any(target_has_atomic = "64", loom))]
+#[cfg(racefree_atomic_64)]
 pub use counter::Counter;
-#[cfg(all(feature = "alloc", any(target_has_atomic = "64", loom)))]
+#[cfg(all(feature = "alloc", racefree_atomic_64))]
 pub use striped::StripedCounter;

@@ -229,8 +229,8 @@ impl StripedCounter {
     /// assert!(racefree::StripedCounter::is_lock_free());
     /// ```
     #[must_use]
-    pub fn is_lock_free() -> bool {
-        crate::sync::u64_is_lock_free()
+    pub const fn is_lock_free() -> bool {
+        crate::sync::U64_IS_LOCK_FREE
     }
 
     /// This thread's cell.
@@ -284,50 +284,24 @@ fn default_cells() -> usize {
     NO_STD_DEFAULT_CELLS
 }
 
-/// A number fixed per thread, distinct between threads: a round-robin ticket
-/// taken from a global counter on the thread's first use, so threads spread
-/// evenly over the cells of every counter (never one slot per thread, no cap).
-#[cfg(all(feature = "std", not(loom)))]
+/// The cell a thread adds to: its round-robin ticket (`sync::thread_ticket`), so
+/// threads spread evenly over the cells of every counter; a stack hash where
+/// there is none (without `std`, or while thread-locals are destroyed: any cell
+/// is correct).
 #[inline]
 fn thread_index() -> usize {
-    use crate::sync::AtomicUsize;
-
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    std::thread_local! {
-        // Relaxed: pairs with no store; only the uniqueness of the ticket matters.
-        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    #[cfg(feature = "std")]
+    if let Some(ticket) = crate::sync::thread_ticket() {
+        return ticket;
     }
-    // During thread-local destruction the ticket may be gone: any cell is correct.
-    INDEX.try_with(|&i| i).unwrap_or_else(|_| stack_hash())
-}
-
-/// Loom: the same round-robin ticket, with loom's per-execution statics.
-#[cfg(loom)]
-fn thread_index() -> usize {
-    use crate::sync::AtomicUsize;
-
-    loom::lazy_static! {
-        static ref NEXT: AtomicUsize = AtomicUsize::new(0);
-    }
-    loom::thread_local! {
-        // Relaxed: pairs with no store; only the uniqueness of the ticket matters.
-        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
-    }
-    INDEX.with(|&i| i)
-}
-
-/// Without `std` there are no thread-locals: hash the address of a local.
-#[cfg(all(not(feature = "std"), not(loom)))]
-#[inline]
-fn thread_index() -> usize {
     stack_hash()
 }
 
 /// A hash of an address on the current stack. Threads' stacks are disjoint, so
 /// threads tend to land on different cells; within a thread the cell may change
 /// with call depth, which costs a cache line, never correctness.
-#[cfg(not(loom))]
 #[inline]
+#[cfg_attr(loom, allow(dead_code))] // loom's ticket is always there
 fn stack_hash() -> usize {
     let probe = 0u8;
     // Only the address's value is used, never turned back into a pointer.

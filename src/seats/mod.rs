@@ -107,10 +107,7 @@ pub use self::guard::{Seat, Ticket};
 pub use self::heap::SeatPool;
 
 /// Whether the pool's atomics (`usize` CAS) are lock-free on this target.
-#[cfg(not(loom))]
-const IS_LOCK_FREE: bool = crate::sync::AtomicUsize::is_always_lock_free();
-#[cfg(loom)]
-const IS_LOCK_FREE: bool = true;
+const IS_LOCK_FREE: bool = crate::sync::WORD_IS_LOCK_FREE;
 
 static_assertions::assert_impl_all!(ArraySeatPool<1>: Send, Sync);
 static_assertions::assert_impl_all!(Seat<'static>: Send, Sync);

@@ -4,8 +4,8 @@ use core::fmt;
 use core::mem::MaybeUninit;
 use core::ptr;
 
-use super::tagged::Index;
-use crate::sync::{AtomicUsize, Backoff, CachePadded, Ordering, UnsafeCell};
+use super::tagged::{Index, Packing};
+use crate::sync::{AtomicUsize, CachePadded, Ordering, UnsafeCell};
 
 /// One arena slot: an atomic link, kept apart from the payload so that a stale
 /// reader of `next` never touches the value.
@@ -187,11 +187,8 @@ impl<T, const N: usize> ArrayStack<T, N> {
     /// # #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     /// assert!(ArrayStack::<u8, 4>::is_lock_free());
     /// ```
-    pub fn is_lock_free() -> bool {
-        #[cfg(loom)]
-        return true;
-        #[cfg(not(loom))]
-        AtomicUsize::is_lock_free()
+    pub const fn is_lock_free() -> bool {
+        crate::sync::WORD_IS_LOCK_FREE
     }
 
     /// Whether the stack held no items at the moment of the call (a snapshot
@@ -206,8 +203,7 @@ impl<T, const N: usize> ArrayStack<T, N> {
     /// assert!(!stack.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        // Relaxed: a snapshot of the head; nothing is read through it.
-        Self::PACK.link(self.used.load(Ordering::Relaxed)) == 0
+        Self::PACK.is_empty(&self.used)
     }
 
     /// Pushes `value` on top, or hands it back as `Err(value)` when no slot is
@@ -272,67 +268,16 @@ impl<T, const N: usize> ArrayStack<T, N> {
             .ok()
     }
 
-    /// Pushes slot `index`, owned by the caller, onto the list at `head`.
+    /// Pushes slot `index`, owned by the caller, onto the list at `head` (the
+    /// list algorithm and its orderings: `stack::tagged`).
     fn push_list(&self, head: &AtomicUsize, index: usize) {
-        let pack = Self::PACK;
-        let slot = &self.slots[index];
-        let backoff = Backoff::new();
-        // Relaxed: only the link is used, and it is re-checked by the CAS below.
-        let mut current = head.load(Ordering::Relaxed);
-        loop {
-            // Relaxed: published by the Release CAS below.
-            slot.next.store(pack.link(current), Ordering::Relaxed);
-            match head.compare_exchange_weak(
-                current,
-                pack.with_link(current, index + 1),
-                // Release: pairs with the Acquire load / CAS in `pop_list`, publishing
-                // `next` and the slot's value (or, on the free list, the move-out).
-                Ordering::Release,
-                // Relaxed: the failure value is only compared again.
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return,
-                Err(actual) => {
-                    current = actual;
-                    backoff.spin();
-                }
-            }
-        }
+        Self::PACK.push(head, index + 1, &self.slots[index].next);
     }
 
     /// Pops the top slot of the list at `head`, giving the caller ownership of it.
     fn pop_list(&self, head: &AtomicUsize) -> Option<usize> {
-        let pack = Self::PACK;
-        let backoff = Backoff::new();
-        // Acquire: pairs with the Release CAS in `push_list` (every write to a head
-        // is an RMW, so this synchronises with every earlier push), making the top
-        // slot's `next` and contents visible.
-        let mut current = head.load(Ordering::Acquire);
-        loop {
-            let link = pack.link(current);
-            if link == 0 {
-                return None;
-            }
-            // Relaxed: at least the value written before the push we synchronised
-            // with is seen; a newer one means the slot was removed and re-pushed,
-            // which bumped the tag, so the CAS below fails.
-            let next = self.slots[link - 1].next.load(Ordering::Relaxed);
-            match head.compare_exchange_weak(
-                current,
-                // The tag is bumped from `current`, the value compared against.
-                pack.bumped_with_link(current, next),
-                // Acquire: pairs with the Release CAS in `push_list` (see above).
-                Ordering::Acquire,
-                // Acquire: the new top's `next` is read on the next attempt.
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Some(link - 1),
-                Err(actual) => {
-                    current = actual;
-                    backoff.spin();
-                }
-            }
-        }
+        let link = Self::PACK.pop(head, |link| &self.slots[link - 1].next)?;
+        Some(link - 1)
     }
 }
 

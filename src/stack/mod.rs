@@ -16,25 +16,9 @@
 
 mod array;
 mod tagged;
-#[cfg(all(
-    feature = "alloc",
-    any(
-        loom,
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        all(target_pointer_width = "32", target_has_atomic = "64")
-    )
-))]
+#[cfg(racefree_double_word_cas)]
 mod treiber;
 
 pub use array::ArrayStack;
-#[cfg(all(
-    feature = "alloc",
-    any(
-        loom,
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        all(target_pointer_width = "32", target_has_atomic = "64")
-    )
-))]
+#[cfg(racefree_double_word_cas)]
 pub use treiber::TreiberStack;

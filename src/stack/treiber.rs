@@ -43,8 +43,8 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr;
 
-use super::tagged::Pointer;
-use crate::sync::{AtomicDoubleWord, AtomicPtr, Backoff, CachePadded, Ordering, UnsafeCell};
+use super::tagged::{Packing, Pointer};
+use crate::sync::{AtomicDoubleWord, AtomicPtr, CachePadded, UnsafeCell};
 
 /// A marker for a container that owns `T`s (drop check) and is **invariant** in
 /// `T`. `push` takes `&self`, so a covariant stack would let
@@ -157,7 +157,7 @@ impl<T> TreiberStack<T> {
     /// println!("lock-free: {}", TreiberStack::<u8>::is_lock_free());
     /// ```
     pub fn is_lock_free() -> bool {
-        AtomicDoubleWord::is_lock_free()
+        crate::sync::double_word_is_lock_free()
     }
 
     /// Whether the stack held no items at the moment of the call (a snapshot
@@ -171,8 +171,7 @@ impl<T> TreiberStack<T> {
     /// assert!(!stack.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        // Relaxed: a snapshot of the head; nothing is read through it.
-        Pointer::addr(self.head.load(Ordering::Relaxed)) == 0
+        Pointer.is_empty(&self.head)
     }
 
     /// Pushes `value` on top; reuses a recycled node or allocates one.
@@ -251,71 +250,25 @@ impl<T> TreiberStack<T> {
         }
     }
 
-    /// Pushes `node`, owned by the caller, onto the list at `head`.
+    /// Pushes `node`, owned by the caller, onto the list at `head` (the list
+    /// algorithm and its orderings: `stack::tagged`).
     fn push_list(head: &AtomicDoubleWord, node: *mut Node<T>) {
-        let addr = node.expose_provenance();
-        let backoff = Backoff::new();
-        // Relaxed: only the address is used, and it is re-checked by the CAS below.
-        let mut current = head.load(Ordering::Relaxed);
-        loop {
-            let below = ptr::with_exposed_provenance_mut(Pointer::addr(current));
-            // SAFETY: `node` is live and owned by this thread.
-            // Relaxed: published by the Release CAS below.
-            unsafe { &(*node).next }.store(below, Ordering::Relaxed);
-            match head.compare_exchange_weak(
-                current,
-                Pointer::with_addr(current, addr),
-                // Release: pairs with the Acquire load / CAS in `pop_list`, publishing
-                // `next` and the node's value (or, on the free list, the move-out).
-                Ordering::Release,
-                // Relaxed: the failure value is only compared again.
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return,
-                Err(actual) => {
-                    current = actual;
-                    backoff.spin();
-                }
-            }
-        }
+        // SAFETY: `node` is live (nodes are freed only with `&mut self`) and owned
+        // by this thread.
+        let next = unsafe { &(*node).next };
+        Pointer.push(head, node.expose_provenance(), next);
     }
 
     /// Pops the top node of the list at `head`, giving the caller ownership of it.
     fn pop_list(head: &AtomicDoubleWord) -> Option<*mut Node<T>> {
-        let backoff = Backoff::new();
-        // Acquire: pairs with the Release CAS in `push_list` (every write to a head
-        // is an RMW, so this synchronises with every earlier push), making the top
-        // node's `next` and contents visible.
-        let mut current = head.load(Ordering::Acquire);
-        loop {
-            let addr = Pointer::addr(current);
-            if addr == 0 {
-                return None;
-            }
-            let top: *mut Node<T> = ptr::with_exposed_provenance_mut(addr);
-            // Relaxed: sees at least the write published by the push we synchronised
-            // with; a newer one means `top` was removed and re-pushed, which bumped
-            // the tag, so the CAS below fails.
-            // `addr` was exposed by `push_list` from a `Box<Node<T>>`.
-            // SAFETY: nodes are freed only with `&mut self`, so `top` is live even if
-            // another thread popped it meanwhile; `next` is atomic: no data race.
-            let next = unsafe { &(*top).next }.load(Ordering::Relaxed);
-            match head.compare_exchange_weak(
-                current,
-                // The tag is bumped from `current`, the value compared against.
-                Pointer::bumped_with_addr(current, next.expose_provenance()),
-                // Acquire: pairs with the Release CAS in `push_list` (see above).
-                Ordering::Acquire,
-                // Acquire: the new top's `next` is read on the next attempt.
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Some(top),
-                Err(actual) => {
-                    current = actual;
-                    backoff.spin();
-                }
-            }
-        }
+        let addr = Pointer.pop(head, |addr| {
+            let node: *const Node<T> = ptr::with_exposed_provenance(addr);
+            // SAFETY: `addr` was exposed by `push_list` from a live `Box<Node<T>>`,
+            // and nodes are freed only with `&mut self`, so the node is live even
+            // if another thread popped it meanwhile; `next` is atomic: no data race.
+            unsafe { &(*node).next }
+        })?;
+        Some(ptr::with_exposed_provenance_mut(addr))
     }
 }
 
