@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Loom model checking of tests/loom.rs (which includes tests/loom/*.rs), in release
+# Loom model checking of tests/loom/ (main.rs and its modules), in release
 # mode, on x86_64 and on aarch64 under qemu. Each model sets its own preemption
 # bound with loom::model::Builder; LOOM_MAX_PREEMPTIONS is passed through only when
 # the caller sets it (a model's explicit bound still wins).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if ! ci_have_file tests/loom.rs; then
-    echo "!! tests/loom.rs is missing: nothing to model-check" >&2
+if ! ci_have_file tests/loom/main.rs; then
+    echo "!! tests/loom/main.rs is missing: nothing to model-check" >&2
     exit 1
 fi
 

@@ -30,9 +30,6 @@ fn model(name: &str, default_bound: usize, f: impl Fn() + Sync + Send + 'static)
     );
 }
 
-#[path = "loom/counters.rs"]
 mod counters;
-#[path = "loom/seats.rs"]
 mod seats;
-#[path = "loom/stacks.rs"]
 mod stacks;
