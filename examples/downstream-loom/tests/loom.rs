@@ -87,3 +87,27 @@ fn last_seat_is_sold_once_and_refunded() {
         assert_eq!(office.available(), 1);
     });
 }
+
+/// The model in racefree's README ("Model-check your own code with loom"), word
+/// for word, so that the README's code is known to compile and pass.
+#[test]
+fn last_seat_goes_to_one_buyer() {
+    loom::model(|| {
+        let show = loom::sync::Arc::new(racefree::SeatPool::new(1));
+        let buyers: Vec<_> = (0..2)
+            .map(|_| {
+                let show = show.clone();
+                loom::thread::spawn(move || show.try_reserve().map(|seat| seat.confirm()))
+            })
+            .collect();
+        let tickets: Vec<_> = buyers
+            .into_iter()
+            .filter_map(|b| b.join().unwrap())
+            .collect();
+        assert_eq!(tickets.len(), 1); // never two tickets for the last seat
+        for ticket in tickets {
+            show.cancel(ticket).unwrap();
+        }
+        assert_eq!(show.available(), 1);
+    });
+}
