@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo a new user runs first, in its quick mode.
+# The demo a new user runs first, in its quick mode, and the examples of real use.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ci_banner "example: races --quick"
@@ -8,3 +8,8 @@ if ! ci_have_file examples/races.rs && ! ci_have_file examples/races/main.rs; th
     exit 0
 fi
 ci_run cargo run --release --example races -- --quick
+
+ci_banner "examples of real use"
+for example in static_pool booking_service metrics; do
+    ci_run cargo run --release --example "$example"
+done
