@@ -8,7 +8,9 @@
 //! | [`StripedCounter`] | very hot statistics | a `fetch_add` on one of several cache-padded cells |
 //!
 //! They need 64-bit atomics, which thumbv7em and riscv32imac lack: there they are
-//! not compiled (this crate never enables `portable-atomic`'s lock-based `fallback`).
+//! not compiled: they are never emulated with a lock (`portable-atomic`'s
+//! `fallback` feature is enabled only on x86_64, where it can only affect the
+//! 128-bit head of `TreiberStack`, never a 64-bit atomic).
 //! [`StripedCounter`] also needs the `alloc` feature.
 //!
 //! ```

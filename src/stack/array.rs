@@ -121,7 +121,7 @@ impl<T, const N: usize> ArrayStack<T, N> {
     const PACK: Index = {
         assert!(
             N < Self::CAPACITY_LIMIT,
-            "ArrayStack capacity N is too large: it must be below 2^(usize::BITS / 2) \
+            "racefree::ArrayStack: capacity N is too large: it must be below 2^(usize::BITS / 2) \
              (2^32 on 64-bit targets, 2^16 on 32-bit targets) so that the ABA tag keeps \
              at least half of the head word"
         );
