@@ -119,6 +119,12 @@ impl<const WORDS: usize> ArraySeatPool<WORDS> {
         }
     }
 
+    /// The whole bitmap, padding included (for the size tests).
+    #[cfg(test)]
+    pub(crate) fn bitmap(&self) -> &[Word] {
+        &self.words
+    }
+
     #[inline]
     fn core(&self) -> Core<'_> {
         Core::new(

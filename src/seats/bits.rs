@@ -24,7 +24,7 @@ pub(crate) const BITS: usize = usize::BITS as usize;
 /// ```
 #[must_use]
 pub const fn words_for(capacity: usize) -> usize {
-    capacity / BITS + (capacity % BITS != 0) as usize
+    capacity.div_ceil(BITS)
 }
 
 /// The word index and in-word mask of seat `id`.

@@ -1,6 +1,7 @@
 //! [`SeatPool`]: the heap form, any capacity chosen at run time.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::fmt;
 
 use super::bits::words_for;
@@ -61,17 +62,39 @@ pub struct SeatPool {
 /// claimers working in different words never share a cache line (nor an
 /// adjacent-line prefetch pair). Measured by `cargo bench --bench summary`: it is
 /// what lets a nearly full pool, whose free seats cluster in a few neighbouring
-/// words, keep ahead of a mutex. The cost is 128 bytes per 64 seats (2 bytes a
-/// seat); `ArraySeatPool`, sized for firmware, stays packed.
+/// words, keep ahead of a mutex. The cost is 128 bytes per `usize::BITS` seats: 2
+/// bytes a seat on 64-bit targets, 4 on 32-bit ones; `ArraySeatPool`, sized for
+/// firmware, stays packed.
 const STRIDE: usize = 128 / core::mem::size_of::<Word>();
+
+/// A free bitmap for `capacity` seats, one logical word every [`STRIDE`] words.
+///
+/// Every size is checked (a wrapped `words * STRIDE` on a 32-bit target would
+/// give an empty bitmap for a huge capacity), and the allocation is fallible: a
+/// bitmap that cannot be sized or allocated is [`SeatError::CapacityTooLarge`],
+/// not an abort.
+fn padded_words(capacity: usize) -> Result<Box<[Word]>, SeatError> {
+    let len = words_for(capacity)
+        .checked_mul(STRIDE)
+        .ok_or(SeatError::CapacityTooLarge)?;
+    // A slice of more than `isize::MAX` bytes cannot exist.
+    core::alloc::Layout::array::<Word>(len).map_err(|_| SeatError::CapacityTooLarge)?;
+    let mut words = Vec::new();
+    words
+        .try_reserve_exact(len)
+        .map_err(|_| SeatError::CapacityTooLarge)?;
+    words.resize_with(len, free_word);
+    Ok(words.into_boxed_slice())
+}
 
 impl SeatPool {
     /// A pool of `capacity` free seats, ids `0..capacity`.
     ///
     /// # Panics
-    /// If `capacity` is 0 (`"SeatPool::new: capacity must be at least 1"`); use
-    /// [`try_new`](Self::try_new) to get an error instead. A capacity too large
-    /// to allocate `capacity / 4` bytes aborts like any failed allocation.
+    /// If `capacity` is 0 (`"racefree::SeatPool::new: capacity must be at least
+    /// 1"`), or if its bitmap (128 bytes per `usize::BITS` seats: 2 bytes a seat
+    /// on 64-bit targets, 4 on 32-bit ones) is too large to size or to allocate.
+    /// Use [`try_new`](Self::try_new) to get an error instead.
     ///
     /// ```
     /// use racefree::SeatPool;
@@ -84,30 +107,45 @@ impl SeatPool {
     pub fn new(capacity: usize) -> Self {
         match Self::try_new(capacity) {
             Ok(pool) => pool,
-            Err(_) => panic!("SeatPool::new: capacity must be at least 1"),
+            Err(SeatError::ZeroCapacity) => {
+                panic!("racefree::SeatPool::new: capacity must be at least 1")
+            }
+            Err(_) => panic!("racefree::SeatPool::new: capacity too large for a bitmap"),
         }
     }
 
-    /// Like [`new`](Self::new), but a capacity of 0 is
-    /// [`SeatError::ZeroCapacity`] instead of a panic.
+    /// Like [`new`](Self::new), with an error instead of a panic.
+    ///
+    /// # Errors
+    /// [`SeatError::ZeroCapacity`] for 0; [`SeatError::CapacityTooLarge`] when
+    /// the bitmap's size overflows `usize` or `isize::MAX` bytes, or its
+    /// allocation fails (checked before and during allocation: never a wrapped
+    /// size, never an abort).
     ///
     /// ```
     /// use racefree::{SeatError, SeatPool};
     ///
     /// assert_eq!(SeatPool::try_new(0).unwrap_err(), SeatError::ZeroCapacity);
     /// assert_eq!(SeatPool::try_new(3).unwrap().capacity(), 3);
+    /// assert_eq!(
+    ///     SeatPool::try_new(usize::MAX).unwrap_err(),
+    ///     SeatError::CapacityTooLarge
+    /// );
     /// ```
     pub fn try_new(capacity: usize) -> Result<Self, SeatError> {
         if capacity == 0 {
             return Err(SeatError::ZeroCapacity);
         }
-        let words = (0..words_for(capacity) * STRIDE)
-            .map(|_| free_word())
-            .collect();
         Ok(Self {
             header: Header::new(capacity),
-            words,
+            words: padded_words(capacity)?,
         })
+    }
+
+    /// The whole bitmap, padding included (for the size tests).
+    #[cfg(test)]
+    pub(crate) fn bitmap(&self) -> &[Word] {
+        &self.words
     }
 
     #[inline]

@@ -63,10 +63,12 @@
 //!   `cargo bench --bench summary` on 2 cores, 4,096 seats 95% full, where the
 //!   free seats cluster in a few neighbouring words: ~40–47 Mops/s padded against
 //!   ~15–24 packed (2 and 8 threads), i.e. ~3× a mutex free-list instead of
-//!   0.8–1.8×. The cost is 2 bytes per seat.
-//! - [`ArraySeatPool`] stays packed (`usize` after `usize`): a 4,096-seat pool is
-//!   512 bytes (64-bit) instead of 8 KiB, which matters more in firmware than
-//!   multi-core contention.
+//!   0.8–1.8×. The cost is 128 bytes per `usize::BITS` seats: 2 bytes a seat on
+//!   64-bit targets (a 4,096-seat bitmap is 8 KiB), 4 bytes a seat on 32-bit ones
+//!   (16 KiB).
+//! - [`ArraySeatPool`] stays packed (`usize` after `usize`, 1 bit a seat): a
+//!   4,096-seat bitmap is 512 bytes on any target, which matters more in firmware
+//!   than multi-core contention.
 //!
 //! Every claim and release also touches the one admission counter; that shared
 //! line is the price of all-or-nothing groups.

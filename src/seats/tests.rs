@@ -214,3 +214,24 @@ fn miri_threads_never_share_a_seat() {
     assert_eq!(pool.available(), BITS + 2);
     assert_eq!(pool.try_reserve_many(BITS + 2).unwrap().len(), BITS + 2);
 }
+
+/// The bitmap sizes the docs state ("Layout" in the module docs, `SeatPool::new`):
+/// heap 128 bytes per `usize::BITS` seats (2 bytes a seat on 64-bit, 4 on 32-bit),
+/// inline 1 bit a seat.
+#[test]
+fn documented_bitmap_sizes() {
+    let per_seat = if cfg!(target_pointer_width = "64") {
+        2
+    } else {
+        4
+    };
+    assert_eq!(128 / BITS, per_seat);
+    let heap = SeatPool::new(4_096);
+    assert_eq!(core::mem::size_of_val(heap.bitmap()), 4_096 * per_seat);
+    assert_eq!(
+        core::mem::size_of_val(heap.bitmap()),
+        if per_seat == 2 { 8 * 1024 } else { 16 * 1024 }
+    );
+    let inline = ArraySeatPool::<{ words_for(4_096) }>::new(4_096);
+    assert_eq!(core::mem::size_of_val(inline.bitmap()), 512);
+}
