@@ -46,7 +46,6 @@ pub(crate) const fn valid_mask(word: usize, capacity: usize) -> usize {
     }
 }
 
-#[cfg(feature = "alloc")]
 /// The lowest `n` set bits of `free` (all of them when it has `n` or fewer).
 #[inline]
 pub(crate) const fn lowest_bits(free: usize, n: usize) -> usize {

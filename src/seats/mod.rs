@@ -6,14 +6,18 @@
 //! booking a seat is one `fetch_or` on its bit, and the old bit says whether we
 //! got it.
 //!
-//! | form | needs | construct |
-//! | --- | --- | --- |
-//! | [`SeatPool`] | `alloc` | `SeatPool::new(capacity)` at run time |
-//! | [`ArraySeatPool<WORDS>`] | core | `const fn new(capacity)`, in a `static`; size with [`words_for`] |
+//! There is one pool type, [`SeatPoolIn<S>`], generic over the [`SeatStorage`]
+//! `S` that holds its header and bitmap; each storage adds only constructors, and
+//! an alias names the pair:
 //!
-//! Both hand out the same guards: a [`Seat`] (released on drop, or
-//! [`confirm`](Seat::confirm)ed into a [`Ticket`] that only `cancel` releases) and,
-//! with `alloc`, a [`Seats`] group.
+//! | form | is | needs | construct |
+//! | --- | --- | --- | --- |
+//! | [`SeatPool`] | `SeatPoolIn<HeapStorage>` | `alloc` | `SeatPool::new(capacity)` at run time |
+//! | [`ArraySeatPool<WORDS>`] | `SeatPoolIn<InlineStorage<WORDS>>` | core | `const fn new(capacity)`, in a `static`; size with [`words_for`] |
+//!
+//! Every form has the same operations and hands out the same guards: a [`Seat`]
+//! (released on drop, or [`confirm`](Seat::confirm)ed into a [`Ticket`] that only
+//! `cancel` releases) and, with `alloc`, a [`SeatGroup`].
 //!
 //! # How it works
 //! - **Bitmap**: one bit per seat in `usize` words, 1 = taken, all zero = all free
@@ -53,7 +57,7 @@
 //! linearizability tests check exactly this contract (`tests/linearizability.rs`).
 //!
 //! # Leaks
-//! `core::mem::forget` of a [`Seat`] or [`Seats`], or dropping a [`Ticket`]
+//! `core::mem::forget` of a [`Seat`] or [`SeatGroup`], or dropping a [`Ticket`]
 //! without `cancel`, keeps those seats taken for the pool's lifetime. Safe, only
 //! wasteful.
 //!
@@ -73,6 +77,24 @@
 //! Every claim and release also touches the one admission counter; that shared
 //! line is the price of all-or-nothing groups.
 //!
+//! # Adding a storage
+//! A storage is a type that owns (or maps) a pool's header and its bitmap words,
+//! and implements the crate-private `sealed::Storage` trait: a `NAME` for `Debug`
+//! and one method, `core()`, that hands the core a view of both
+//! (`Core::new(&header, words, stride)`). Everything else — every operation,
+//! guard, ticket check, doc example and test above — is [`SeatPoolIn`]'s and
+//! comes with it; the storage adds its constructors
+//! (`impl SeatPoolIn<MyStorage> { .. }`) and an alias. Its obligations: the header
+//! is built by `Header::new(capacity)` (or found in that state), the words are
+//! exactly `words_for(capacity) * stride` and start all zero (all free), and both
+//! stay put while the pool is borrowed. A shared-memory storage puts the header
+//! (`#[repr(C)]`) and the words in the mapped file and builds the view from
+//! references into the mapping. Name its constructors apart from the other
+//! storages' (`create`, `open`: not `new`), and keep an alias for each storage:
+//! two inherent `new`s on `SeatPoolIn` would make an unannotated
+//! `SeatPoolIn::new` ambiguous, which is also why the heap form is the alias
+//! `SeatPool` rather than a default type parameter.
+//!
 //! ```
 //! use racefree::SeatPool;
 //!
@@ -85,13 +107,16 @@
 //! # drop(a);
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod admission;
-mod array;
 mod bits;
 mod error;
 mod guard;
 mod hint;
 mod identity;
+mod inline;
+mod pool;
 mod raw;
 
 #[cfg(feature = "alloc")]
@@ -99,14 +124,16 @@ mod group;
 #[cfg(feature = "alloc")]
 mod heap;
 
-pub use self::array::ArraySeatPool;
 pub use self::bits::words_for;
 pub use self::error::SeatError;
 #[cfg(feature = "alloc")]
-pub use self::group::{SeatIds, Seats};
+#[allow(deprecated)] // `Seats` stays exported, deprecated, for one release
+pub use self::group::{SeatGroup, SeatIds, Seats};
 pub use self::guard::{Seat, Ticket};
 #[cfg(feature = "alloc")]
-pub use self::heap::SeatPool;
+pub use self::heap::{HeapStorage, SeatPool};
+pub use self::inline::{ArraySeatPool, InlineStorage};
+pub use self::pool::{SeatPoolIn, SeatStorage};
 
 /// Whether the pool's atomics (`usize` CAS) are lock-free on this target.
 #[cfg(not(loom))]
@@ -121,7 +148,7 @@ static_assertions::assert_not_impl_any!(Ticket: Clone, Copy);
 #[cfg(feature = "alloc")]
 static_assertions::assert_impl_all!(SeatPool: Send, Sync);
 #[cfg(feature = "alloc")]
-static_assertions::assert_impl_all!(Seats<'static>: Send, Sync);
+static_assertions::assert_impl_all!(SeatGroup<'static>: Send, Sync);
 
 #[cfg(all(test, not(loom)))]
 mod tests;
