@@ -141,7 +141,7 @@ impl<'a> SeatGroup<'a> {
         if self.len == 0 {
             return Vec::new();
         }
-        let pool = self.core.identity();
+        let pool = self.core.identity("SeatGroup::confirm");
         let tickets = self.ids().map(|id| Ticket::new(id, pool)).collect();
         // The seats now belong to the tickets: leave the guard nothing to free.
         self.parts = Vec::new();

@@ -72,7 +72,7 @@ impl<'a> Seat<'a> {
     /// ```
     pub fn confirm(self) -> Ticket {
         let this = ManuallyDrop::new(self);
-        Ticket::new(this.id, this.core.identity())
+        Ticket::new(this.id, this.core.identity("Seat::confirm"))
     }
 }
 

@@ -78,22 +78,27 @@
 //! line is the price of all-or-nothing groups.
 //!
 //! # Adding a storage
-//! A storage is a type that owns (or maps) a pool's header and its bitmap words,
-//! and implements the crate-private `sealed::Storage` trait: a `NAME` for `Debug`
-//! and one method, `core()`, that hands the core a view of both
-//! (`Core::new(&header, words, stride)`). Everything else — every operation,
-//! guard, ticket check, doc example and test above — is [`SeatPoolIn`]'s and
-//! comes with it; the storage adds its constructors
-//! (`impl SeatPoolIn<MyStorage> { .. }`) and an alias. Its obligations: the header
-//! is built by `Header::new(capacity)` (or found in that state), the words are
-//! exactly `words_for(capacity) * stride` and start all zero (all free), and both
-//! stay put while the pool is borrowed. A shared-memory storage puts the header
-//! (`#[repr(C)]`) and the words in the mapped file and builds the view from
-//! references into the mapping. Name its constructors apart from the other
-//! storages' (`create`, `open`: not `new`), and keep an alias for each storage:
-//! two inherent `new`s on `SeatPoolIn` would make an unannotated
-//! `SeatPoolIn::new` ambiguous, which is also why the heap form is the alias
-//! `SeatPool` rather than a default type parameter.
+//! A storage owns (or maps) a pool's header — admission count, capacity, scan
+//! hint, identity — and its bitmap words, and implements the crate-private
+//! `seats::pool::sealed::Storage`: a `NAME` for `Debug`, and `core()`, which
+//! hands the core one view of both (`seats::raw::Core::new(&header, words,
+//! stride)`). Every operation, guard and ticket check is [`SeatPoolIn`]'s and
+//! comes with it; the storage adds only its constructors
+//! (`impl SeatPoolIn<MyStorage> { .. }`) and an alias.
+//! Obligations: the header starts as `Header::new(capacity)` (or is found in a
+//! state it reached), the words are exactly `words_for(capacity) * stride` and
+//! start all zero (all free), and neither moves while the pool is borrowed.
+//!
+//! A shared-memory storage keeps the `#[repr(C)]` header and the words in the
+//! mapped file and builds the view from references into the mapping; it lives
+//! outside this module (which forbids `unsafe`, and a mapping needs it).
+//!
+//! Constructors are reached through the storage's alias (`SeatPool::new`,
+//! `ArraySeatPool::new`, and so on): with a `new` on two storages, a bare
+//! `SeatPoolIn::new` is ambiguous (E0034). That is also why the heap form is the
+//! alias `SeatPool` and not a default type parameter (`SeatPool<S = HeapStorage>`):
+//! type defaults are not used to pick an impl, so `SeatPool::new(3)` would be
+//! ambiguous the same way.
 //!
 //! ```
 //! use racefree::SeatPool;
@@ -116,8 +121,9 @@ mod guard;
 mod hint;
 mod identity;
 mod inline;
-mod pool;
-mod raw;
+// `pub(crate)` for a storage outside this module (see "Adding a storage").
+pub(crate) mod pool;
+pub(crate) mod raw;
 
 #[cfg(feature = "alloc")]
 mod group;

@@ -285,10 +285,11 @@ impl<'a> Core<'a> {
         self.release(w, bit);
     }
 
-    /// This pool's identity (drawn on first use).
+    /// This pool's identity (drawn on first use by `caller`, a public method
+    /// such as `"Seat::confirm"`).
     #[inline]
-    pub(crate) fn identity(self) -> NonZeroUsize {
-        self.header.identity.get()
+    pub(crate) fn identity(self, caller: &str) -> NonZeroUsize {
+        self.header.identity.get(caller)
     }
 
     /// Releases a ticket's seat if the ticket is this pool's.
