@@ -225,3 +225,92 @@ fn capacity_zero_is_refused() {
     let msg = panic.downcast_ref::<&str>().copied().unwrap_or_default();
     assert!(msg.contains("capacity must be at least 1"), "{msg}");
 }
+
+/// Counts the heap requests of at least [`BIG`] bytes, to prove that an absurd
+/// capacity is refused before anything is allocated for it. Nothing else in this
+/// binary asks for that much (a panic's backtrace may ask for megabytes).
+struct CountBig;
+
+const BIG: usize = 1 << 30;
+static BIG_REQUESTS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the
+// `GlobalAlloc` contract; the counter only observes the layouts.
+unsafe impl std::alloc::GlobalAlloc for CountBig {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if layout.size() >= BIG {
+            BIG_REQUESTS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's guarantees for `alloc` are passed on as they are.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` was allocated by `System` (through `alloc` above) with `layout`.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: CountBig = CountBig;
+
+/// Issue 18, finding 4: the heap bitmap's size is computed from the capacity, and
+/// on 32-bit targets `words_for(capacity) * stride` wrapped to 0 for capacities
+/// above 2^32 - 32, giving an `Ok` pool with an empty bitmap that panicked on
+/// first use. Every size is now checked: a capacity whose bitmap cannot be sized
+/// is an error before anything is allocated, and one that cannot be allocated is
+/// an error too, never an abort.
+#[test]
+fn absurd_capacity_is_an_error_not_a_wrapped_size() {
+    let before = BIG_REQUESTS.load(Ordering::Relaxed);
+    // 2 bytes a seat (64-bit) or 4 (32-bit): none of these fits in `isize::MAX`
+    // bytes, and the first two wrapped the old 32-bit computation to 0 bytes.
+    for capacity in [
+        usize::MAX,
+        usize::MAX - 5,
+        usize::MAX / 2 + 1,
+        usize::MAX / 4,
+    ] {
+        assert_eq!(
+            SeatPool::try_new(capacity).unwrap_err(),
+            SeatError::CapacityTooLarge,
+            "try_new({capacity})"
+        );
+    }
+    assert_eq!(
+        BIG_REQUESTS.load(Ordering::Relaxed),
+        before,
+        "sized before checking"
+    );
+    // A size that is valid but cannot be allocated (2^57 bytes is beyond every
+    // 64-bit address space in use): the allocation is tried, fails, and is an
+    // error instead of an abort.
+    #[cfg(target_pointer_width = "64")]
+    if sanitizer_aborts_on_failed_allocation() {
+        eprintln!("skipped the failed-allocation case: a sanitizer would abort on it");
+    } else {
+        assert_eq!(
+            SeatPool::try_new(1 << 56).unwrap_err(),
+            SeatError::CapacityTooLarge
+        );
+        assert_eq!(BIG_REQUESTS.load(Ordering::Relaxed), before + 1);
+    }
+    let panic = std::panic::catch_unwind(|| SeatPool::new(usize::MAX - 5)).unwrap_err();
+    let msg = panic.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(msg.contains("too large"), "{msg}");
+}
+
+/// Sanitizer runtimes (ThreadSanitizer in `ci/tsan.sh`) abort on a failed
+/// allocation themselves unless `allocator_may_return_null=1`; they are
+/// recognised by their options variable.
+#[cfg(target_pointer_width = "64")]
+fn sanitizer_aborts_on_failed_allocation() -> bool {
+    ["TSAN_OPTIONS", "ASAN_OPTIONS", "MSAN_OPTIONS"]
+        .into_iter()
+        .filter_map(std::env::var_os)
+        .any(|options| {
+            !options
+                .to_string_lossy()
+                .contains("allocator_may_return_null=1")
+        })
+}

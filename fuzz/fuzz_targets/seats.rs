@@ -33,7 +33,7 @@ struct Input {
 trait Pool {
     fn reserve(&self) -> Option<racefree::Seat<'_>>;
     fn reserve_seat(&self, id: usize) -> Result<racefree::Seat<'_>, SeatError>;
-    fn reserve_many(&self, k: usize) -> Option<racefree::Seats<'_>>;
+    fn reserve_many(&self, k: usize) -> Option<racefree::SeatGroup<'_>>;
     fn cancel(&self, t: Ticket) -> Result<(), Ticket>;
     fn available(&self) -> usize;
 }
@@ -47,7 +47,7 @@ macro_rules! impl_pool {
             fn reserve_seat(&self, id: usize) -> Result<racefree::Seat<'_>, SeatError> {
                 self.try_reserve_seat(id)
             }
-            fn reserve_many(&self, k: usize) -> Option<racefree::Seats<'_>> {
+            fn reserve_many(&self, k: usize) -> Option<racefree::SeatGroup<'_>> {
                 self.try_reserve_many(k)
             }
             fn cancel(&self, t: Ticket) -> Result<(), Ticket> {

@@ -24,7 +24,7 @@ pub(crate) const BITS: usize = usize::BITS as usize;
 /// ```
 #[must_use]
 pub const fn words_for(capacity: usize) -> usize {
-    capacity / BITS + (capacity % BITS != 0) as usize
+    capacity.div_ceil(BITS)
 }
 
 /// The word index and in-word mask of seat `id`.
@@ -46,7 +46,6 @@ pub(crate) const fn valid_mask(word: usize, capacity: usize) -> usize {
     }
 }
 
-#[cfg(feature = "alloc")]
 /// The lowest `n` set bits of `free` (all of them when it has `n` or fewer).
 #[inline]
 pub(crate) const fn lowest_bits(free: usize, n: usize) -> usize {

@@ -41,6 +41,9 @@ pub enum SeatError {
         /// The most seats the pool's storage holds (`WORDS * usize::BITS`).
         max: usize,
     },
+    /// The bitmap a [`SeatPool`](crate::SeatPool) of this capacity needs is too
+    /// large to size in `usize` or to allocate.
+    CapacityTooLarge,
 }
 
 impl fmt::Display for SeatError {
@@ -56,6 +59,9 @@ impl fmt::Display for SeatError {
                 f,
                 "a capacity of {capacity} seats exceeds this pool's storage of {max} seats"
             ),
+            SeatError::CapacityTooLarge => {
+                f.write_str("the bitmap for this capacity is too large to size or allocate")
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-//! [`Seats`]: a group of seats booked all-or-nothing, released together.
+//! [`SeatGroup`]: a group of seats booked all-or-nothing, released together.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -10,9 +10,9 @@ use super::Ticket;
 
 /// A group of held seats from `try_reserve_many`. Dropping it frees every seat of
 /// the group (all bits first, then the whole count in one step);
-/// [`confirm`](Seats::confirm) keeps them booked as [`Ticket`]s.
+/// [`confirm`](SeatGroup::confirm) keeps them booked as [`Ticket`]s.
 ///
-/// Leaking a `Seats` (`core::mem::forget`) leaks all its seats (safe, only
+/// Leaking a `SeatGroup` (`core::mem::forget`) leaks all its seats (safe, only
 /// wasteful), as for [`Seat`](crate::Seat).
 ///
 /// ```
@@ -26,15 +26,35 @@ use super::Ticket;
 /// }
 /// assert_eq!(pool.available(), 10);
 /// ```
-#[must_use = "dropping Seats releases them at once; call `confirm` to keep them"]
-pub struct Seats<'a> {
+#[must_use = "dropping a SeatGroup releases its seats at once; call `confirm` to keep them"]
+pub struct SeatGroup<'a> {
     core: Core<'a>,
     /// `(word, mask)`: the bits this group owns, by word.
     parts: Vec<(usize, usize)>,
     len: usize,
 }
 
-impl<'a> Seats<'a> {
+/// The old name of [`SeatGroup`], kept for one release.
+///
+/// ```
+/// #![allow(deprecated)]
+/// let pool = racefree::SeatPool::new(3);
+/// let pair: racefree::Seats<'_> = pool.try_reserve_many(2).unwrap();
+/// assert_eq!(pair.len(), 2);
+/// ```
+///
+/// Using it warns (here made an error):
+///
+/// ```compile_fail
+/// #![deny(deprecated)]
+/// fn book(pool: &racefree::SeatPool) -> Option<racefree::Seats<'_>> {
+///     pool.try_reserve_many(2)
+/// }
+/// ```
+#[deprecated(since = "0.2.0", note = "renamed to `SeatGroup`")]
+pub type Seats<'a> = SeatGroup<'a>;
+
+impl<'a> SeatGroup<'a> {
     #[inline]
     pub(crate) fn new(core: Core<'a>, parts: Vec<(usize, usize)>, len: usize) -> Self {
         debug_assert_eq!(
@@ -99,7 +119,7 @@ impl<'a> Seats<'a> {
     }
 
     /// Keeps every seat of the group booked, one [`Ticket`] each (in
-    /// [`ids`](Seats::ids) order).
+    /// [`ids`](SeatGroup::ids) order).
     ///
     /// # Panics
     /// As [`Seat::confirm`](crate::Seat::confirm): only when pool identities are
@@ -121,7 +141,7 @@ impl<'a> Seats<'a> {
         if self.len == 0 {
             return Vec::new();
         }
-        let pool = self.core.identity();
+        let pool = self.core.identity("SeatGroup::confirm");
         let tickets = self.ids().map(|id| Ticket::new(id, pool)).collect();
         // The seats now belong to the tickets: leave the guard nothing to free.
         self.parts = Vec::new();
@@ -130,7 +150,7 @@ impl<'a> Seats<'a> {
     }
 }
 
-impl Drop for Seats<'_> {
+impl Drop for SeatGroup<'_> {
     fn drop(&mut self) {
         if self.len != 0 {
             self.core.release_parts(&self.parts, self.len);
@@ -138,15 +158,15 @@ impl Drop for Seats<'_> {
     }
 }
 
-impl fmt::Debug for Seats<'_> {
+impl fmt::Debug for SeatGroup<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Seats")
+        f.debug_struct("SeatGroup")
             .field("ids", &self.ids().collect::<Vec<_>>())
             .finish()
     }
 }
 
-/// Iterator over a [`Seats`] group's ids, from [`Seats::ids`].
+/// Iterator over a [`SeatGroup`]'s ids, from [`SeatGroup::ids`].
 ///
 /// ```
 /// use racefree::SeatPool;

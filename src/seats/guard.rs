@@ -72,7 +72,7 @@ impl<'a> Seat<'a> {
     /// ```
     pub fn confirm(self) -> Ticket {
         let this = ManuallyDrop::new(self);
-        Ticket::new(this.id, this.core.identity())
+        Ticket::new(this.id, this.core.identity("Seat::confirm"))
     }
 }
 
@@ -89,8 +89,7 @@ impl fmt::Debug for Seat<'_> {
 }
 
 /// A confirmed seat: proof of a booking that outlives any guard and can be stored
-/// or sent anywhere. Only [`SeatPool::cancel`](crate::SeatPool::cancel) (or
-/// [`ArraySeatPool::cancel`](crate::ArraySeatPool::cancel)) on the pool that
+/// or sent anywhere. Only [`cancel`](crate::SeatPoolIn::cancel) on the pool that
 /// issued it releases the seat, and it consumes the ticket, so no seat is released
 /// twice. A ticket handed to another pool's `cancel` comes back untouched in
 /// `Err`.

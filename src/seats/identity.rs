@@ -21,15 +21,19 @@ loom::lazy_static! {
     static ref NEXT_IDENTITY: AtomicUsize = AtomicUsize::new(1);
 }
 
-/// Draws a fresh, never-before-used identity.
-fn fresh() -> NonZeroUsize {
+/// Draws a fresh, never-before-used identity for a ticket issued by `caller`
+/// (the public method, for the panic message).
+fn fresh(caller: &str) -> NonZeroUsize {
     // Relaxed: the counter only has to hand out distinct numbers; no data is
     // published through it.
     let mut current = NEXT_IDENTITY.load(Ordering::Relaxed);
     loop {
-        let next = current
-            .checked_add(1)
-            .expect("racefree: seat pool identities exhausted (usize::MAX pools issued tickets)");
+        let Some(next) = current.checked_add(1) else {
+            panic!(
+                "racefree::{caller}: seat pool identities exhausted \
+                 (usize::MAX - 1 pools have issued tickets)"
+            )
+        };
         // Relaxed (both): as above, uniqueness comes from the RMW itself.
         match NEXT_IDENTITY.compare_exchange_weak(
             current,
@@ -56,13 +60,14 @@ impl Identity {
         }
     }
 
-    /// The pool's identity, drawing it on first use.
-    pub(crate) fn get(&self) -> NonZeroUsize {
+    /// The pool's identity, drawing it on first use for `caller` (the public
+    /// method that issues a ticket, named in the panic if none is left).
+    pub(crate) fn get(&self, caller: &str) -> NonZeroUsize {
         // Acquire: pairs with the AcqRel CAS below that published the identity.
         if let Some(id) = NonZeroUsize::new(self.0.load(Ordering::Acquire)) {
             return id;
         }
-        let fresh = fresh();
+        let fresh = fresh(caller);
         // AcqRel on success: publishes the identity (pairs with the Acquire load
         // above). Acquire on failure: pairs with the winner's CAS, whose identity
         // we adopt (the fresh number is simply never used).

@@ -6,14 +6,18 @@
 //! booking a seat is one `fetch_or` on its bit, and the old bit says whether we
 //! got it.
 //!
-//! | form | needs | construct |
-//! | --- | --- | --- |
-//! | [`SeatPool`] | `alloc` | `SeatPool::new(capacity)` at run time |
-//! | [`ArraySeatPool<WORDS>`] | core | `const fn new(capacity)`, in a `static`; size with [`words_for`] |
+//! There is one pool type, [`SeatPoolIn<S>`], generic over the [`SeatStorage`]
+//! `S` that holds its header and bitmap; each storage adds only constructors, and
+//! an alias names the pair:
 //!
-//! Both hand out the same guards: a [`Seat`] (released on drop, or
-//! [`confirm`](Seat::confirm)ed into a [`Ticket`] that only `cancel` releases) and,
-//! with `alloc`, a [`Seats`] group.
+//! | form | is | needs | construct |
+//! | --- | --- | --- | --- |
+//! | [`SeatPool`] | `SeatPoolIn<HeapStorage>` | `alloc` | `SeatPool::new(capacity)` at run time |
+//! | [`ArraySeatPool<WORDS>`] | `SeatPoolIn<InlineStorage<WORDS>>` | core | `const fn new(capacity)`, in a `static`; size with [`words_for`] |
+//!
+//! Every form has the same operations and hands out the same guards: a [`Seat`]
+//! (released on drop, or [`confirm`](Seat::confirm)ed into a [`Ticket`] that only
+//! `cancel` releases) and, with `alloc`, a [`SeatGroup`].
 //!
 //! # How it works
 //! - **Bitmap**: one bit per seat in `usize` words, 1 = taken, all zero = all free
@@ -53,7 +57,7 @@
 //! linearizability tests check exactly this contract (`tests/linearizability.rs`).
 //!
 //! # Leaks
-//! `core::mem::forget` of a [`Seat`] or [`Seats`], or dropping a [`Ticket`]
+//! `core::mem::forget` of a [`Seat`] or [`SeatGroup`], or dropping a [`Ticket`]
 //! without `cancel`, keeps those seats taken for the pool's lifetime. Safe, only
 //! wasteful.
 //!
@@ -63,13 +67,38 @@
 //!   `cargo bench --bench summary` on 2 cores, 4,096 seats 95% full, where the
 //!   free seats cluster in a few neighbouring words: ~40–47 Mops/s padded against
 //!   ~15–24 packed (2 and 8 threads), i.e. ~3× a mutex free-list instead of
-//!   0.8–1.8×. The cost is 2 bytes per seat.
-//! - [`ArraySeatPool`] stays packed (`usize` after `usize`): a 4,096-seat pool is
-//!   512 bytes (64-bit) instead of 8 KiB, which matters more in firmware than
-//!   multi-core contention.
+//!   0.8–1.8×. The cost is 128 bytes per `usize::BITS` seats: 2 bytes a seat on
+//!   64-bit targets (a 4,096-seat bitmap is 8 KiB), 4 bytes a seat on 32-bit ones
+//!   (16 KiB).
+//! - [`ArraySeatPool`] stays packed (`usize` after `usize`, 1 bit a seat): a
+//!   4,096-seat bitmap is 512 bytes on any target, which matters more in firmware
+//!   than multi-core contention.
 //!
 //! Every claim and release also touches the one admission counter; that shared
 //! line is the price of all-or-nothing groups.
+//!
+//! # Adding a storage
+//! A storage owns (or maps) a pool's header — admission count, capacity, scan
+//! hint, identity — and its bitmap words, and implements the crate-private
+//! `seats::pool::sealed::Storage`: a `NAME` for `Debug`, and `core()`, which
+//! hands the core one view of both (`seats::raw::Core::new(&header, words,
+//! stride)`). Every operation, guard and ticket check is [`SeatPoolIn`]'s and
+//! comes with it; the storage adds only its constructors
+//! (`impl SeatPoolIn<MyStorage> { .. }`) and an alias.
+//! Obligations: the header starts as `Header::new(capacity)` (or is found in a
+//! state it reached), the words are exactly `words_for(capacity) * stride` and
+//! start all zero (all free), and neither moves while the pool is borrowed.
+//!
+//! A shared-memory storage keeps the `#[repr(C)]` header and the words in the
+//! mapped file and builds the view from references into the mapping; it lives
+//! outside this module (which forbids `unsafe`, and a mapping needs it).
+//!
+//! Constructors are reached through the storage's alias (`SeatPool::new`,
+//! `ArraySeatPool::new`, and so on): with a `new` on two storages, a bare
+//! `SeatPoolIn::new` is ambiguous (E0034). That is also why the heap form is the
+//! alias `SeatPool` and not a default type parameter (`SeatPool<S = HeapStorage>`):
+//! type defaults are not used to pick an impl, so `SeatPool::new(3)` would be
+//! ambiguous the same way.
 //!
 //! ```
 //! use racefree::SeatPool;
@@ -83,28 +112,34 @@
 //! # drop(a);
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod admission;
-mod array;
 mod bits;
 mod error;
 mod guard;
 mod hint;
 mod identity;
-mod raw;
+mod inline;
+// `pub(crate)` for a storage outside this module (see "Adding a storage").
+pub(crate) mod pool;
+pub(crate) mod raw;
 
 #[cfg(feature = "alloc")]
 mod group;
 #[cfg(feature = "alloc")]
 mod heap;
 
-pub use self::array::ArraySeatPool;
 pub use self::bits::words_for;
 pub use self::error::SeatError;
 #[cfg(feature = "alloc")]
-pub use self::group::{SeatIds, Seats};
+#[allow(deprecated)] // `Seats` stays exported, deprecated, for one release
+pub use self::group::{SeatGroup, SeatIds, Seats};
 pub use self::guard::{Seat, Ticket};
 #[cfg(feature = "alloc")]
-pub use self::heap::SeatPool;
+pub use self::heap::{HeapStorage, SeatPool};
+pub use self::inline::{ArraySeatPool, InlineStorage};
+pub use self::pool::{SeatPoolIn, SeatStorage};
 
 /// Whether the pool's atomics (`usize` CAS) are lock-free on this target.
 const IS_LOCK_FREE: bool = crate::sync::WORD_IS_LOCK_FREE;
@@ -116,7 +151,7 @@ static_assertions::assert_not_impl_any!(Ticket: Clone, Copy);
 #[cfg(feature = "alloc")]
 static_assertions::assert_impl_all!(SeatPool: Send, Sync);
 #[cfg(feature = "alloc")]
-static_assertions::assert_impl_all!(Seats<'static>: Send, Sync);
+static_assertions::assert_impl_all!(SeatGroup<'static>: Send, Sync);
 
 #[cfg(all(test, not(loom)))]
 mod tests;

@@ -1,4 +1,4 @@
-//! The one implementation behind both pool forms: a header (admission count,
+//! The one implementation behind every storage: a header (admission count,
 //! capacity, scan hint, identity) and a view of the bitmap words.
 
 use core::num::NonZeroUsize;
@@ -26,9 +26,11 @@ crate::const_fn! {
     }
 }
 
-/// Everything a pool has besides its words.
+/// Everything a pool has besides its words. A storage keeps it next to (or, in
+/// a mapping, in front of) the words; `repr(C)` so that its layout is fixed.
 #[derive(Debug)]
-pub(crate) struct Header {
+#[repr(C)]
+pub struct Header {
     /// Seats not yet promised to any claimer (see `admission`).
     admission: AtomicUsize,
     capacity: usize,
@@ -55,13 +57,17 @@ impl Header {
     }
 }
 
-/// A borrowed view of a pool: what `Seat` and `Seats` hold. Both pool forms hand
-/// out the same view, so the guards are the same types for both.
+/// A borrowed view of a pool: what its storage hands out, and what `Seat` and
+/// `SeatGroup` hold. Every storage hands out the same view, so the operations and
+/// the guards are written once for all of them.
+///
+/// `pub` only so that the sealed storage trait can name it; not reachable from
+/// outside the crate.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Core<'a> {
+pub struct Core<'a> {
     header: &'a Header,
-    /// Exactly `words_for(capacity)` words.
-    /// The bitmap; logical word `w` is `words[w * stride]`.
+    /// The bitmap, exactly `words_for(capacity) * stride` words; logical word
+    /// `w` is `words[w * stride]`.
     words: &'a [Word],
     /// 1 for a packed bitmap; more to keep each logical word on a cache line of
     /// its own (the words in between are never touched).
@@ -69,6 +75,8 @@ pub(crate) struct Core<'a> {
 }
 
 impl<'a> Core<'a> {
+    /// `words` is the bitmap, logical word `w` at `words[w * stride]`, exactly
+    /// `words_for(capacity) * stride` words, all zero when the pool is new.
     #[inline]
     pub(crate) fn new(header: &'a Header, words: &'a [Word], stride: usize) -> Self {
         debug_assert!(stride >= 1);
@@ -80,7 +88,12 @@ impl<'a> Core<'a> {
         }
     }
 
-    /// Seats not promised to any claimer (see `SeatPool::available`).
+    #[inline]
+    pub(crate) fn capacity(self) -> usize {
+        self.header.capacity
+    }
+
+    /// Seats not promised to any claimer (see `SeatPoolIn::available`).
     #[inline]
     pub(crate) fn available(self) -> usize {
         // Relaxed: a snapshot of a count; no data is read on the strength of it.
@@ -125,45 +138,9 @@ impl<'a> Core<'a> {
         if !self.admit(1) {
             return None;
         }
-        // Admission guarantees a clear bit exists at every instant until we set
-        // one (set bits ≤ capacity − admission, and we hold a unit with no bit).
-        let start = self.header.hint.start(self.word_count());
-        let mut w = start;
-        let mut lost_a_race = false;
-        loop {
-            let word = self.word(w);
-            let valid = valid_mask(w, self.header.capacity);
-            // Relaxed: only picks a candidate bit; the fetch_or decides.
-            let mut seen = word.load(Ordering::Relaxed);
-            loop {
-                let free = !seen & valid;
-                if free == 0 {
-                    break;
-                }
-                let bit = free & free.wrapping_neg();
-                // Acquire: pairs with the Release fetch_and in `release`, so the
-                // previous holder's writes to whatever this seat guards are
-                // visible to the new holder.
-                let old = word.fetch_or(bit, Ordering::Acquire);
-                if old & bit == 0 {
-                    // Losing a bit means another claimer works in this word: start
-                    // the next scan one word on, so claimers spread over the words
-                    // with free seats instead of all piling into the first one
-                    // (the nearly-full case, where free seats cluster).
-                    let next = if lost_a_race { self.next_word(w) } else { w };
-                    self.header.hint.found(start, next);
-                    return Some(w * BITS + bit.trailing_zeros() as usize);
-                }
-                lost_a_race = true;
-                seen = old;
-            }
-            w = self.next_word(w);
-            if w == start {
-                // Every word looked full: bits moved under the scan (a release
-                // behind it, a claim ahead of it). A clear bit exists; go again.
-                spin_hint();
-            }
-        }
+        let mut id = 0;
+        self.claim(1, |w, won| id = w * BITS + won.trailing_zeros() as usize);
+        Some(id)
     }
 
     /// Seat `id`, if it is in range and free.
@@ -182,7 +159,7 @@ impl<'a> Core<'a> {
             // Every seat is already promised to someone.
             return Err(SeatError::Taken);
         }
-        // Acquire: pairs with the Release fetch_and in `release` (as in try_reserve).
+        // Acquire: pairs with the Release fetch_and in `clear`, as in `claim`.
         let old = word.fetch_or(bit, Ordering::Acquire);
         if old & bit != 0 {
             // Lost the race for this exact seat: hand the unit back. This is the
@@ -193,21 +170,41 @@ impl<'a> Core<'a> {
         Ok(id)
     }
 
-    /// `k ≥ 1` seats at once, all or nothing, as `(word, mask)` parts.
+    /// `k` seats at once, all or nothing, as `(word, mask)` parts: `None` when
+    /// `k > capacity` or fewer than `k` seats are unpromised; for `k == 0` no
+    /// parts, touching nothing.
     #[cfg(feature = "alloc")]
     pub(crate) fn try_reserve_many(self, k: usize) -> Option<Vec<(usize, usize)>> {
-        debug_assert!(k > 0);
+        if k == 0 {
+            return Some(Vec::new());
+        }
         if k > self.header.capacity || !self.admit(k) {
             return None;
         }
         // The all-or-nothing decision is made: k units are ours, so k clear bits
-        // exist for us; collect them, keeping exactly the bits each fetch_or
-        // turned from 0 to 1 (never the whole mask: bits in it may have been
-        // taken by others since we looked).
+        // exist for us.
         let mut parts: Vec<(usize, usize)> = Vec::new();
-        let mut need = k;
+        self.claim(k, |w, won| match parts.last_mut() {
+            Some((lw, lm)) if *lw == w => *lm |= won,
+            _ => parts.push((w, won)),
+        });
+        Some(parts)
+    }
+
+    /// The one word scan, for one seat and for a group: sets `need` (≥ 1) clear
+    /// bits for a caller that already holds `need` admission units, handing each
+    /// word's newly won bits to `keep(word, won)`.
+    ///
+    /// Admission guarantees that `need` clear bits exist at every instant until
+    /// we have set them (set bits ≤ capacity − admission, and our units have no
+    /// bits yet), so the scan always ends. It keeps exactly the bits each
+    /// `fetch_or(mask)` turned from 0 to 1, never the whole mask (bits in it may
+    /// have been taken by others since we looked), and never rolls a bit back.
+    fn claim(self, mut need: usize, mut keep: impl FnMut(usize, usize)) {
+        debug_assert!(need > 0);
         let start = self.header.hint.start(self.word_count());
         let mut w = start;
+        let mut lost_a_race = false;
         loop {
             let word = self.word(w);
             let valid = valid_mask(w, self.header.capacity);
@@ -219,24 +216,34 @@ impl<'a> Core<'a> {
                     break;
                 }
                 let mask = bits::lowest_bits(free, need);
-                // Acquire: pairs with the Release fetch_and in `release`.
+                // Acquire: pairs with the Release fetch_and in `clear`, so the
+                // previous holder's writes to whatever these seats guard are
+                // visible to the new holder.
                 let old = word.fetch_or(mask, Ordering::Acquire);
                 let won = mask & !old;
+                if won != mask {
+                    lost_a_race = true;
+                }
                 if won != 0 {
-                    match parts.last_mut() {
-                        Some((lw, lm)) if *lw == w => *lm |= won,
-                        _ => parts.push((w, won)),
-                    }
+                    keep(w, won);
                     need -= won.count_ones() as usize;
                     if need == 0 {
-                        self.header.hint.found(start, w);
-                        return Some(parts);
+                        // Losing a bit means another claimer works in this word:
+                        // start the next scan one word on, so claimers spread over
+                        // the words with free seats instead of all piling into the
+                        // first one (the nearly-full case, where free seats
+                        // cluster).
+                        let next = if lost_a_race { self.next_word(w) } else { w };
+                        self.header.hint.found(start, next);
+                        return;
                     }
                 }
                 seen = old | mask;
             }
             w = self.next_word(w);
             if w == start {
+                // Every word looked full: bits moved under the scan (a release
+                // behind it, a claim ahead of it). Clear bits exist; go again.
                 spin_hint();
             }
         }
@@ -278,10 +285,11 @@ impl<'a> Core<'a> {
         self.release(w, bit);
     }
 
-    /// This pool's identity (drawn on first use).
+    /// This pool's identity (drawn on first use by `caller`, a public method
+    /// such as `"Seat::confirm"`).
     #[inline]
-    pub(crate) fn identity(self) -> NonZeroUsize {
-        self.header.identity.get()
+    pub(crate) fn identity(self, caller: &str) -> NonZeroUsize {
+        self.header.identity.get(caller)
     }
 
     /// Releases a ticket's seat if the ticket is this pool's.

@@ -82,6 +82,11 @@ fn zero_and_oversized_groups() {
     assert!(empty.confirm().is_empty());
     assert!(pool.try_reserve_many(4).is_none());
     assert_eq!(pool.available(), 3);
+    // The same core answers for every storage.
+    let inline = ArraySeatPool::<1>::new(3);
+    assert!(inline.try_reserve_many(0).unwrap().is_empty());
+    assert!(inline.try_reserve_many(4).is_none());
+    assert_eq!(inline.available(), 3);
 }
 
 #[test]
@@ -213,4 +218,42 @@ fn miri_threads_never_share_a_seat() {
     drop(held);
     assert_eq!(pool.available(), BITS + 2);
     assert_eq!(pool.try_reserve_many(BITS + 2).unwrap().len(), BITS + 2);
+}
+
+/// The bitmap sizes the docs state ("Layout" in the module docs, `SeatPool::new`):
+/// heap 128 bytes per `usize::BITS` seats (2 bytes a seat on 64-bit, 4 on 32-bit),
+/// inline 1 bit a seat.
+#[test]
+fn documented_bitmap_sizes() {
+    let per_seat = if cfg!(target_pointer_width = "64") {
+        2
+    } else {
+        4
+    };
+    assert_eq!(128 / BITS, per_seat);
+    let heap = SeatPool::new(4_096);
+    assert_eq!(
+        core::mem::size_of_val(heap.storage().bitmap()),
+        4_096 * per_seat
+    );
+    assert_eq!(
+        core::mem::size_of_val(heap.storage().bitmap()),
+        if per_seat == 2 { 8 * 1024 } else { 16 * 1024 }
+    );
+    let inline = ArraySeatPool::<{ words_for(4_096) }>::new(4_096);
+    assert_eq!(core::mem::size_of_val(inline.storage().bitmap()), 512);
+}
+
+#[test]
+fn debug_names_the_alias() {
+    let heap = SeatPool::new(2);
+    let _seat = heap.try_reserve_seat(1).unwrap();
+    assert_eq!(
+        std::format!("{heap:?}"),
+        "SeatPool { capacity: 2, available: 1 }"
+    );
+    assert_eq!(
+        std::format!("{:?}", ArraySeatPool::<1>::new(3)),
+        "ArraySeatPool { capacity: 3, available: 3 }"
+    );
 }

@@ -13,7 +13,7 @@ use crate::lin::history::History;
 use crate::lin::models::*;
 use crate::lin::subjects::*;
 use racefree::{
-    ArraySeatPool, ArrayStack, BoundedCounter, Counter, Seat, SeatError, SeatPool, Seats,
+    ArraySeatPool, ArrayStack, BoundedCounter, Counter, Seat, SeatError, SeatGroup, SeatPool,
     StripedCounter, Ticket, TreiberStack,
 };
 
@@ -74,7 +74,7 @@ pub enum Booking<'a> {
     /// `try_reserve` / `try_reserve_seat`
     One(Seat<'a>),
     /// `try_reserve_many`
-    Group(Seats<'a>),
+    Group(SeatGroup<'a>),
     /// After `confirm`: only `cancel` releases these.
     Tickets(Vec<Ticket>),
 }
