@@ -16,7 +16,7 @@ ci_banner "clippy under --cfg loom (the lib and the loom models)"
 # Exactly what ci/loom.sh compiles; its own target dir so the normal build's
 # fingerprints are not thrown away by the different RUSTFLAGS.
 loom_targets=(--lib)
-ci_have_file tests/loom.rs && loom_targets+=(--test loom)
+ci_have_file tests/loom/main.rs && loom_targets+=(--test loom)
 ci_run env RUSTFLAGS="--cfg loom" cargo clippy "${loom_targets[@]}" \
     --target x86_64-unknown-linux-gnu --target-dir target/loom -- -D warnings
 

@@ -6,36 +6,26 @@
 //! holds `k` units is guaranteed that `k` clear bits exist for it: no claim ever
 //! rolls back bits, and a group claim is all-or-nothing at this one CAS.
 
-use crate::sync::{AtomicUsize, Backoff, Ordering};
+use crate::sync::{cas_update, AtomicUsize, Ordering};
 
 /// Takes `n` units if at least `n` are left, never letting the count go below
 /// zero (a CAS loop, never `fetch_sub`-then-roll-back, which would show other
 /// threads a count that is not real). Returns whether the units were taken.
 #[inline]
 pub(crate) fn take(admission: &AtomicUsize, n: usize) -> bool {
-    // Relaxed: only a first guess; the CAS below re-checks it.
-    let mut current = admission.load(Ordering::Relaxed);
-    let backoff = Backoff::new();
-    loop {
-        if current < n {
-            return false;
-        }
+    cas_update(
+        admission,
+        // Relaxed: only a first guess; the CAS re-checks it.
+        Ordering::Relaxed,
         // Acquire on success: pairs with the Release `fetch_add` in `give_back`, so
         // the bits the giver cleared before giving its units back are visible to
-        // this claimer's scan. Relaxed on failure: nothing was taken.
-        match admission.compare_exchange_weak(
-            current,
-            current - n,
-            Ordering::Acquire,
-            Ordering::Relaxed,
-        ) {
-            Ok(_) => return true,
-            Err(actual) => {
-                current = actual;
-                backoff.spin();
-            }
-        }
-    }
+        // this claimer's scan.
+        Ordering::Acquire,
+        // Relaxed on failure: nothing was taken.
+        Ordering::Relaxed,
+        |current| current.checked_sub(n),
+    )
+    .is_ok()
 }
 
 /// Gives `n` units back. Call it only after clearing the bits they stood for.

@@ -78,7 +78,7 @@ impl sealed::Storage for HeapStorage {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 impl HeapStorage {
     /// The whole bitmap, padding included (for the size tests).
     pub(crate) fn bitmap(&self) -> &[Word] {

@@ -3,7 +3,9 @@
 //! all fight over the same word.
 //!
 //! - With `std` (and off-loom) each thread keeps its own starting word in a
-//!   thread-local, seeded so that consecutive threads start on different words;
+//!   thread-local, seeded from the thread's ticket (`sync::thread_ticket`, the
+//!   striped counter's cell index too) so that consecutive threads start on
+//!   different words;
 //!   a claim moves it to the word where the seat was found, or one word on when
 //!   it lost a bit there to another claimer (so claimers spread over the words
 //!   that have free seats instead of piling into the first one). Releases leave
@@ -20,18 +22,13 @@ use crate::sync::{AtomicUsize, Ordering};
 mod local {
     use core::cell::Cell;
 
-    use crate::sync::{AtomicUsize, Ordering};
-
-    static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
-
     /// Fibonacci hashing: an odd multiplier is a permutation of the low bits, so
     /// with a power-of-two word count the first threads start on distinct words.
     const GOLDEN: usize = (0x9E37_79B9_7F4A_7C15_u64 >> (64 - usize::BITS)) as usize | 1;
 
     std::thread_local! {
         static WORD: Cell<usize> = Cell::new(
-            // Relaxed: only distinct-ish seeds are needed, no data is published.
-            NEXT_THREAD.fetch_add(1, Ordering::Relaxed).wrapping_mul(GOLDEN),
+            crate::sync::thread_ticket().unwrap_or(0).wrapping_mul(GOLDEN),
         );
     }
 

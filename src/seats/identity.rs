@@ -11,7 +11,7 @@
 
 use core::num::NonZeroUsize;
 
-use crate::sync::{AtomicUsize, Ordering};
+use crate::sync::{cas_update, AtomicUsize, Ordering};
 
 #[cfg(not(loom))]
 static NEXT_IDENTITY: AtomicUsize = AtomicUsize::new(1);
@@ -24,28 +24,23 @@ loom::lazy_static! {
 /// Draws a fresh, never-before-used identity for a ticket issued by `caller`
 /// (the public method, for the panic message).
 fn fresh(caller: &str) -> NonZeroUsize {
-    // Relaxed: the counter only has to hand out distinct numbers; no data is
+    // Relaxed (load, success, failure): the counter only has to hand out distinct
+    // numbers, which the RMW's modification order guarantees; no data is
     // published through it.
-    let mut current = NEXT_IDENTITY.load(Ordering::Relaxed);
-    loop {
-        let Some(next) = current.checked_add(1) else {
-            panic!(
-                "racefree::{caller}: seat pool identities exhausted \
-                 (usize::MAX - 1 pools have issued tickets)"
-            )
-        };
-        // Relaxed (both): as above, uniqueness comes from the RMW itself.
-        match NEXT_IDENTITY.compare_exchange_weak(
-            current,
-            next,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        ) {
-            Ok(_) => {
-                return NonZeroUsize::new(current).expect("identities start at 1 and never wrap")
-            }
-            Err(actual) => current = actual,
-        }
+    // A plain static natively, a lazy static under loom: both coerce.
+    let next: &AtomicUsize = &NEXT_IDENTITY;
+    match cas_update(
+        next,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+        |current| current.checked_add(1),
+    ) {
+        Ok(fresh) => NonZeroUsize::new(fresh).expect("identities start at 1 and never wrap"),
+        Err(_) => panic!(
+            "racefree::{caller}: seat pool identities exhausted \
+             (usize::MAX - 1 pools have issued tickets)"
+        ),
     }
 }
 

@@ -77,7 +77,7 @@ impl<const WORDS: usize> sealed::Storage for InlineStorage<WORDS> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 impl<const WORDS: usize> InlineStorage<WORDS> {
     /// The whole bitmap, spare words included (for the size tests).
     pub(crate) fn bitmap(&self) -> &[Word] {

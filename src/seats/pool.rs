@@ -87,7 +87,7 @@ impl<S: SeatStorage> SeatPoolIn<S> {
     }
 
     /// The storage, for the tests of its layout.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn storage(&self) -> &S {
         &self.storage
     }
