@@ -1,78 +1,90 @@
 #!/usr/bin/env bash
-# Miri: undefined behaviour, data races and weak-memory effects in the unit tests,
-# and every multi-threaded test named `miri_*` (unit or integration) under many
-# scheduler seeds (where Miri caught planted ABA and Relaxed-ordering bugs in
-# seconds; see DESIGN.md). Doc tests are not run under Miri.
-#
-# Provenance: everything runs with -Zmiri-strict-provenance, except tests whose
-# path contains `treiber` (TreiberStack packs an exposed address into its 128-bit
-# head and needs permissive provenance); those run in their own invocations.
+# Miri: undefined behaviour, data races, leaks and weak-memory effects. Which tests
+# run, under which provenance mode and how many scheduler seeds, is listed
+# explicitly in ci/miri-tests.tsv (see its header); the concurrent tests run under
+# many seeds, where Miri caught planted ABA and Relaxed-ordering bugs in seconds
+# (VERIFICATION.md). Doc tests are not run under Miri.
 #
 #   MIRI_SEEDS   seeds for the many-seeds runs (default 16: seeds 0..16)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SEEDS="${MIRI_SEEDS:-16}"
-STRICT="-Zmiri-strict-provenance"
-PERMISSIVE="-Zmiri-permissive-provenance"
-MANY="-Zmiri-many-seeds=0..$SEEDS"
+MANIFEST=ci/miri-tests.tsv
+declare -A FLAG=([strict]="-Zmiri-strict-provenance" [permissive]="-Zmiri-permissive-provenance")
 miri=(cargo +nightly miri test)
 
 ci_banner "miri setup (sysroot)"
 ci_run cargo +nightly miri setup
 
-ci_banner "miri: unit tests, strict provenance, one seed (not treiber, not miri_*)"
-ci_cargo_test "miri --lib strict" env MIRIFLAGS="$STRICT" \
-    "${miri[@]}" --lib -- --skip treiber --skip miri_
-
-# The many-seeds runs re-run a whole test binary per seed, so they run only the
-# binaries that hold a selected test, and only those tests (--exact). libtest
-# filters are OR-ed substrings, hence the listing: "<cargo selector>\t<test name>".
-ci_banner "miri: listing the miri_* tests"
-list=$(mktemp)
-t0=$(ci_now)
-env MIRIFLAGS="$STRICT" "${miri[@]}" --lib --tests -- --list --format=terse 2>&1 |
+# Every test Miri can see, as "target<TAB>name" (target: lib or the test's name).
+ci_banner "miri: checking $MANIFEST against the test list"
+listed=$(mktemp)
+wanted=$(mktemp)
+trap 'rm -f "$listed" "$wanted"' EXIT
+env MIRIFLAGS="${FLAG[strict]}" "${miri[@]}" --lib --tests -- --list --format=terse 2>&1 |
     awk '
-        /^ *Running unittests src\/lib.rs/ { sel = "--lib"; next }
-        /^ *Running tests\/.*\.rs/ {
-            f = $2; sub(/^tests\//, "", f); sub(/\.rs$/, "", f); sel = "--test " f; next
+        /^ *Running unittests src\/lib.rs/ { target = "lib"; next }
+        /^ *Running tests\// {
+            f = $2; sub(/^tests\//, "", f); sub(/(\/main)?\.rs$/, "", f); target = f; next
         }
-        /^ *Running / { sel = ""; next }
-        /: test$/ && sel != "" { sub(/: test$/, ""); print sel "\t" $0 }
-    ' >"$list" || {
-    echo "!! listing the tests under Miri failed" >&2
-    exit 1
-}
-ci__record "$(ci_elapsed "$t0" "$(ci_now)")" ok "cargo +nightly miri test --lib --tests -- --list"
-echo "miri_* tests found:"
-grep -P '\t.*miri_' "$list" || echo "  (none)"
+        /^ *Running / { target = ""; next }
+        /: test$/ && target != "" { sub(/: test$/, ""); print target "\t" $0 }
+    ' | sort >"$listed"
+grep -v '^#' "$MANIFEST" | awk -F'\t' 'NF == 4' >"$wanted"
+problems=0
+while IFS=$'\t' read -r target name _; do
+    if ! grep -qxF "$target"$'\t'"$name" "$listed"; then
+        echo "!! $MANIFEST lists $target $name, which does not exist" >&2
+        problems=1
+    fi
+done <"$wanted"
+while IFS=$'\t' read -r target name; do
+    base=${name##*::}
+    if [[ $base == miri_* ]] && ! awk -F'\t' -v t="$target" -v n="$name" \
+        '$1 == t && $2 == n { found = 1 } END { exit !found }' "$wanted"; then
+        echo "!! $target $name is a miri_ test missing from $MANIFEST" >&2
+        problems=1
+    fi
+done <"$listed"
+[ "$problems" = 0 ] || exit 1
+echo "$MANIFEST matches the test list ($(wc -l <"$wanted") entries)"
 
-# many_seeds LABEL MIRIFLAGS GREP-ARGS...: run the listed miri_* tests whose name
-# passes `grep GREP-ARGS` under $MANY.
-many_seeds() {
-    local label=$1 flags=$2 sels=() names=() sel name
-    shift 2
-    while IFS=$'\t' read -r sel name; do
+# selection PROVENANCE SEEDS: "--lib" / "--test NAME" selectors and names, one
+# pair per line, of the manifest lines with that provenance and seed count.
+selection() {
+    awk -F'\t' -v p="$1" -v s="$2" '$3 == p && $4 == s' "$wanted"
+}
+
+# run LABEL PROVENANCE SEEDS: one miri invocation for those manifest lines.
+run() {
+    local label=$1 prov=$2 seeds=$3 sels=() names=() target name rest flags
+    while IFS=$'\t' read -r target name rest; do
         names+=("$name")
+        local sel="--test $target"
+        [ "$target" = lib ] && sel="--lib"
         # shellcheck disable=SC2206 # "--test NAME" splits into two words on purpose
         [[ " ${sels[*]} " == *" $sel "* ]] || sels+=($sel)
-    done < <(grep -P '\t.*miri_' "$list" | grep "$@" || true)
+    done < <(selection "$prov" "$seeds")
     if [ "${#names[@]}" -eq 0 ]; then
-        ci_note "$label: no matching miri_* test"
         return 0
     fi
-    # Parallel seeds interleave their libtest lines, so count tests x seeds instead
-    # of summing `test result:` lines; any failing seed fails the command.
-    ci_run env MIRIFLAGS="$flags $MANY" "${miri[@]}" "${sels[@]}" -- --exact "${names[@]}"
-    ci_note "$label: ${#names[@]} test(s) x $SEEDS seeds passed"
+    flags=${FLAG[$prov]}
+    [ "$seeds" = many ] && flags="$flags -Zmiri-many-seeds=0..$SEEDS"
+    ci_banner "miri: $label"
+    # Parallel seeds interleave their libtest lines: count tests x seeds instead.
+    ci_run env MIRIFLAGS="$flags" "${miri[@]}" "${sels[@]}" -- --exact "${names[@]}"
+    ci_note "$label: ${#names[@]} test(s)$([ "$seeds" = many ] && echo " x $SEEDS seeds") passed"
 }
 
-ci_banner "miri: miri_* tests, strict provenance, seeds 0..$SEEDS (not treiber)"
-many_seeds "miri miri_* strict x$SEEDS seeds" "$STRICT" -v treiber
+# The unit tests not in the manifest: once, strict provenance.
+skips=()
+while IFS=$'\t' read -r target name _; do
+    [ "$target" = lib ] && skips+=(--skip "$name")
+done <"$wanted"
+ci_banner "miri: unit tests not in $MANIFEST, strict provenance, one seed"
+ci_cargo_test "miri --lib strict" env MIRIFLAGS="${FLAG[strict]}" \
+    "${miri[@]}" --lib -- --exact "${skips[@]}"
 
-ci_banner "miri: treiber unit tests, permissive provenance, one seed (not miri_*)"
-ci_cargo_test "miri --lib treiber permissive" env MIRIFLAGS="$PERMISSIVE" \
-    "${miri[@]}" --lib -- treiber --skip miri_
-
-ci_banner "miri: miri_* treiber tests, permissive provenance, seeds 0..$SEEDS"
-many_seeds "miri miri_*treiber* permissive x$SEEDS seeds" "$PERMISSIVE" treiber
-rm -f "$list"
+run "listed tests, permissive provenance, one seed" permissive one
+run "listed tests, strict provenance, seeds 0..$SEEDS" strict many
+run "listed tests, permissive provenance, seeds 0..$SEEDS" permissive many
