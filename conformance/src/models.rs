@@ -1,6 +1,6 @@
 //! Sequential specifications, written from DESIGN.md's API contract and nothing else.
 
-use super::checker::SequentialModel;
+use crate::checker::SequentialModel;
 
 // ---------------------------------------------------------------- counters
 
