@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the other ci/ scripts need, idempotently: quick (a few
 # seconds) when everything is already there.
-#   - apt: aarch64 cross gcc/g++ and libc, qemu-user, a host C++ compiler (libFuzzer)
+#   - apt: aarch64 cross gcc/g++ and libc, qemu-user, a host C++ compiler (libFuzzer),
+#     redis-server (when missing)
 #   - rustup: no_std and aarch64 targets, nightly with miri + rust-src, rustfmt/clippy
 #   - cargo-fuzz
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -15,8 +16,12 @@ command -v qemu-aarch64 >/dev/null 2>&1 || need_apt+=(qemu-user)
 # The host needs a C and C++ compiler too: linking, and libfuzzer-sys builds libFuzzer.
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
+# ci/redis.sh: the Redis tier's tests start their own redis-server (no system service).
+redis_apt=()
+command -v redis-server >/dev/null 2>&1 || redis_apt=(redis-server)
+need_apt+=("${redis_apt[@]}")
 if [ "${#need_apt[@]}" -eq 0 ]; then
-    echo "cross gcc/g++, aarch64 libc, qemu-aarch64 and host c++ present: skipping apt"
+    echo "cross gcc/g++, aarch64 libc, qemu-aarch64, host c++ and redis-server present: skipping apt"
 else
     echo "missing: ${need_apt[*]}"
     SUDO=()
@@ -27,10 +32,11 @@ else
     ci_run "${SUDO[@]}" apt-get update -qq
     ci_run "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
         gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
-        gcc g++ libc6-dev </dev/null
+        gcc g++ libc6-dev "${redis_apt[@]}" </dev/null
 fi
 ci_run aarch64-linux-gnu-gcc --version
 ci_run qemu-aarch64 --version
+ci_run redis-server --version
 
 ci_banner "rust toolchains, targets and components"
 ci_require rustup cargo

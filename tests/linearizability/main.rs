@@ -427,7 +427,8 @@ mod reference {
         shape: Shape,
         make: impl Fn() -> T,
         model: impl Fn(&T) -> M,
-        worker: impl Fn(&T, usize, &mut Rng, &mut racefree_conformance::history::Recorder<'_, M::Op, M::Ret>) + Sync,
+        worker: impl Fn(&T, usize, &mut Rng, &mut racefree_conformance::history::Recorder<'_, M::Op, M::Ret>)
+            + Sync,
     ) where
         M::Op: Send,
         M::Ret: Send,
