@@ -94,17 +94,26 @@ end
 return remember('ok')
 "#;
 
-/// `ARGV[3]` = token, `ARGV[4]` = seat: a ticket's seat is free again.
+/// `ARGV[3..]` = seat, token, seat, token, ...: every ticket's seat is free
+/// again, all or none.
 const CANCEL: &str = r#"
 local r = replay()
 if r then return r end
 purge()
-if redis.call('HGET', KEYS[4], ARGV[4]) ~= 't' .. ARGV[3] then
-  return remember('E notbooked')
+for i = 3, #ARGV, 2 do
+  if redis.call('HGET', KEYS[4], ARGV[i]) ~= 't' .. ARGV[i + 1] then
+    return remember('E notbooked ' .. ARGV[i])
+  end
 end
-redis.call('HDEL', KEYS[4], ARGV[4])
-redis.call('SETBIT', KEYS[2], tonumber(ARGV[4]), 0)
-redis.call('HINCRBY', KEYS[1], 'taken', -1)
+local n = 0
+for i = 3, #ARGV, 2 do
+  -- HDEL answers 0 for a seat listed twice: count each seat once.
+  if redis.call('HDEL', KEYS[4], ARGV[i]) == 1 then
+    redis.call('SETBIT', KEYS[2], tonumber(ARGV[i]), 0)
+    n = n + 1
+  end
+end
+redis.call('HINCRBY', KEYS[1], 'taken', -n)
 return remember('ok')
 "#;
 
@@ -559,12 +568,61 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn cancel_with(&self, ticket: Ticket, rid: &RequestId) -> Result<()> {
-        let sig = format!("cancel {} {}", ticket.token, ticket.id);
-        let args = vec![ticket.token.clone(), ticket.id.to_string()];
+        self.cancel_many_with(vec![ticket], rid)
+    }
+
+    /// Cancels several tickets in one atomic step, all or none: a group booking
+    /// refunded at once (no other client sees some of its seats free and others
+    /// booked).
+    ///
+    /// # Errors
+    /// [`Error::NotBooked`] naming the first ticket not booked under its token
+    /// (then nothing is cancelled); transport and pool errors as for
+    /// [`available`](Self::available). An empty list is `Ok(())`.
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let tickets = pool.try_reserve_many(3)?.expect("3 free").confirm()?;
+    /// pool.cancel_many(tickets)?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn cancel_many(&self, tickets: Vec<Ticket>) -> Result<()> {
+        self.cancel_many_with(tickets, &RequestId::new())
+    }
+
+    /// [`cancel_many`](Self::cancel_many) under your request id.
+    ///
+    /// # Errors
+    /// As [`cancel_many`](Self::cancel_many); [`Error::RequestIdReused`].
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// # let tickets = pool.try_reserve_many(3)?.expect("3 free").confirm()?;
+    /// pool.cancel_many_with(tickets, &racefree_redis::RequestId::from_string("refund-77")?)?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn cancel_many_with(&self, tickets: Vec<Ticket>, rid: &RequestId) -> Result<()> {
+        if tickets.is_empty() {
+            return Ok(());
+        }
+        if let Some(t) = tickets.iter().find(|t| t.id >= self.capacity) {
+            return Err(Error::NotBooked { seat: t.id });
+        }
+        let pairs: Vec<String> = tickets
+            .iter()
+            .map(|t| format!("{}:{}", t.id, t.token))
+            .collect();
+        let sig = format!("cancel {}", pairs.join(","));
+        let args: Vec<String> = tickets
+            .iter()
+            .flat_map(|t| [t.id.to_string(), t.token.clone()])
+            .collect();
         let r = self.call(&scripts().cancel, Some((rid, sig)), args)?;
         match (r.word(0), r.word(1)) {
             ("ok", _) => Ok(()),
-            ("E", "notbooked") => Err(Error::NotBooked { seat: ticket.id }),
+            ("E", "notbooked") => Err(Error::NotBooked {
+                seat: r.num(2)? as usize,
+            }),
             _ => Err(r.protocol()),
         }
     }

@@ -575,3 +575,40 @@ fn keys_share_one_hash_tag() {
         .unwrap();
     assert!(ttl > 0);
 }
+
+#[test]
+fn cancel_many_is_all_or_nothing() {
+    let srv = server();
+    let pool = RedisSeatPool::create(srv.url(), "refund", 4).unwrap();
+    let tickets = pool
+        .try_reserve_many(3)
+        .unwrap()
+        .unwrap()
+        .confirm()
+        .unwrap();
+    let ids: Vec<(usize, String)> = tickets
+        .iter()
+        .map(|t| (t.id(), t.token().to_string()))
+        .collect();
+    // One stale ticket in the list: nothing is cancelled.
+    let mut with_stale: Vec<Ticket> = ids
+        .iter()
+        .map(|(i, tok)| Ticket::from_parts(*i, tok.clone()))
+        .collect();
+    with_stale.push(Ticket::from_parts(3, "not-a-token"));
+    assert!(matches!(
+        pool.cancel_many(with_stale),
+        Err(Error::NotBooked { seat: 3 })
+    ));
+    assert_eq!(pool.available().unwrap(), 1);
+    // The same seat listed twice is freed once.
+    let mut twice: Vec<Ticket> = ids
+        .iter()
+        .map(|(i, tok)| Ticket::from_parts(*i, tok.clone()))
+        .collect();
+    twice.push(Ticket::from_parts(ids[0].0, ids[0].1.clone()));
+    pool.cancel_many(twice).unwrap();
+    assert_eq!(pool.available().unwrap(), 4);
+    drop(tickets);
+    pool.cancel_many(Vec::new()).unwrap();
+}
