@@ -111,7 +111,7 @@ fn run(url: &str, way: Way, clients: usize, window: Duration, rep: usize) -> f64
                     let mut ops = 0u64;
                     // Bounded by the window (and a count, for safety).
                     while start.elapsed() < window && ops < 10_000_000 {
-                        let add = ops % 2 == 0;
+                        let add = ops & 1 == 0;
                         match way {
                             Way::Naive => naive(&mut con, key, add),
                             Way::Watch => watch(&mut con, key, add),
