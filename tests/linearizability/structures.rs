@@ -333,7 +333,7 @@ fn miri_lin_array_seat_pool() {
     );
 }
 
-/// How often the exact model (`slack = 0`, DESIGN.md's "None only when every seat
+/// How often the exact model (`slack = 0`, the contract's "None only when every seat
 /// is taken") is contradicted by the documented admission transients. Reported,
 /// not asserted: the docs promise the relaxed model above.
 #[test]
