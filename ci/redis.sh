@@ -13,3 +13,6 @@ ci_cargo_test "racefree-redis" cargo test -p racefree-redis
 
 ci_banner "cargo test -p racefree-conformance"
 ci_cargo_test "racefree-conformance" cargo test -p racefree-conformance
+
+ci_banner "races demo on its own redis-server (--quick; exit 1 on any racefree-redis anomaly)"
+ci_run cargo run -p racefree-redis --example races -- --quick
