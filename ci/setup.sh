@@ -2,7 +2,8 @@
 # Installs everything the other ci/ scripts need, idempotently: quick (a few
 # seconds) when everything is already there.
 #   - apt: aarch64, i686 and armv7 cross gcc and libc, qemu-user, a host C++
-#     compiler (libFuzzer); never gcc-multilib (it removes the aarch64 cross gcc)
+#     compiler (libFuzzer), redis-server; never gcc-multilib (it removes the
+#     aarch64 cross gcc)
 #   - rustup: no_std, aarch64, i686 and armv7 targets, nightly with miri + rust-src,
 #     rustfmt/clippy
 #   - cargo-fuzz
@@ -21,8 +22,12 @@ command -v qemu-aarch64 >/dev/null 2>&1 || need_apt+=(qemu-user)
 # The host needs a C and C++ compiler too: linking, and libfuzzer-sys builds libFuzzer.
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
+# ci/redis.sh: the Redis tier's tests start their own redis-server (no system service).
+redis_apt=()
+command -v redis-server >/dev/null 2>&1 || redis_apt=(redis-server)
+need_apt+=("${redis_apt[@]}")
 if [ "${#need_apt[@]}" -eq 0 ]; then
-    echo "cross gcc/g++ and libcs, qemu-user and host c++ present: skipping apt"
+    echo "cross gcc/g++ and libcs, qemu-user, host c++ and redis-server present: skipping apt"
 else
     echo "missing: ${need_apt[*]}"
     SUDO=()
@@ -34,10 +39,11 @@ else
     ci_run "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
         gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
         gcc-i686-linux-gnu libc6-dev-i386-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
-        gcc g++ libc6-dev </dev/null
+        gcc g++ libc6-dev "${redis_apt[@]}" </dev/null
 fi
 ci_run aarch64-linux-gnu-gcc --version
 ci_run qemu-aarch64 --version
+ci_run redis-server --version
 
 ci_banner "rust toolchains, targets and components"
 ci_require rustup cargo

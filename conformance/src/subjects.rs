@@ -4,9 +4,9 @@
 //! same workload drives the real `racefree` types, a Mutex-based reference that must
 //! always pass, and a known-bad implementation that the checker must catch.
 
-use super::harness::Rng;
-use super::history::{History, Recorder};
-use super::models::{BoundedOp, CounterOp, SeatErr, SeatOp, SeatRet, StackOp, StackRet};
+use crate::harness::Rng;
+use crate::history::{History, Recorder};
+use crate::models::{BoundedOp, CounterOp, SeatErr, SeatOp, SeatRet, StackOp, StackRet};
 
 // ---------------------------------------------------------------- counters
 

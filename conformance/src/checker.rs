@@ -16,7 +16,7 @@
 //! bounded by (subsets reachable) × (distinct states), tiny for the histories here
 //! (at most 64 operations; the tests use 12–32).
 
-use super::history::History;
+use crate::history::History;
 use std::collections::HashSet;
 use std::fmt::{self, Debug};
 use std::hash::Hash;

@@ -1,6 +1,6 @@
-//! Sequential specifications, written from DESIGN.md's API contract and nothing else.
+//! Sequential specifications, written from the public API contract and nothing else.
 
-use super::checker::SequentialModel;
+use crate::checker::SequentialModel;
 
 // ---------------------------------------------------------------- counters
 
@@ -236,7 +236,7 @@ pub enum SeatRet {
 /// counter. So while other calls are in flight, `available()` may read up to
 /// `slack` fewer than the free seats, and `try_reserve()` / `try_reserve_many(k)` /
 /// a `Taken` from `try_reserve_seat` may fail with up to `slack` seats free.
-/// With `slack = 0` the model is exact: what DESIGN.md states for `try_reserve`
+/// With `slack = 0` the model is exact: what the API contract states for `try_reserve`
 /// ("`None` only when every seat is taken") and what a Mutex pool does.
 /// Seats themselves are never relaxed: no seat is ever held twice, a group is all
 /// or nothing, and a release frees exactly the seats it held.

@@ -105,6 +105,11 @@ impl<Op: Debug, Ret: Debug> History<Op, Ret> {
         self.events.len()
     }
 
+    /// Whether the history holds no operation.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
     /// A timeline for failure messages: one line per operation, by invocation.
     pub fn render(&self) -> String {
         let mut sorted: Vec<_> = self.events.iter().enumerate().collect();

@@ -2,7 +2,8 @@
 //!
 //! Short randomized rounds (3–4 threads × 6–8 operations, started together by a
 //! barrier) are recorded against a global logical clock and each history is searched
-//! for a legal sequential order (Wing–Gong with memoisation; see `lin/checker.rs`).
+//! for a legal sequential order (Wing–Gong with memoisation; see the
+//! `racefree-conformance` crate's `checker` module, shared with the other tiers).
 //! The checker itself is tested first: handcrafted histories with known verdicts, a
 //! cross-check against a brute-force oracle, Mutex-based references that must
 //! always pass, and check-then-act implementations that it must catch.
@@ -11,15 +12,16 @@
 //! each campaign checked. `LIN_ROUNDS=n` overrides the round count; under Miri the
 //! default is 4 rounds per campaign.
 
-mod lin;
+mod reference_impls;
+mod structures;
 
-use lin::checker::{brute_force, check, SequentialModel};
-use lin::harness::{assert_linearizable, campaign, run_round, Rng, Shape};
-use lin::history::History;
-use lin::models::*;
-use lin::reference::*;
-use lin::subjects::*;
-use lin::synth::linearizable_history;
+use racefree_conformance::checker::{brute_force, check, SequentialModel};
+use racefree_conformance::harness::{assert_linearizable, campaign, run_round, Rng, Shape};
+use racefree_conformance::history::History;
+use racefree_conformance::models::*;
+use racefree_conformance::subjects::*;
+use racefree_conformance::synth::linearizable_history;
+use reference_impls::*;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Barrier, Mutex};
 
@@ -425,7 +427,8 @@ mod reference {
         shape: Shape,
         make: impl Fn() -> T,
         model: impl Fn(&T) -> M,
-        worker: impl Fn(&T, usize, &mut Rng, &mut lin::history::Recorder<'_, M::Op, M::Ret>) + Sync,
+        worker: impl Fn(&T, usize, &mut Rng, &mut racefree_conformance::history::Recorder<'_, M::Op, M::Ret>)
+            + Sync,
     ) where
         M::Op: Send,
         M::Ret: Send,
@@ -499,7 +502,5 @@ mod reference {
 
 // ============================================ the racefree structures themselves
 //
-// `lin/structures.rs` holds one campaign per structure (Counter, BoundedCounter,
-// StripedCounter, ArrayStack, TreiberStack, SeatPool, ArraySeatPool).
-#[path = "lin/structures.rs"]
-mod structures;
+// `structures.rs` (beside this file) holds one campaign per structure (Counter,
+// BoundedCounter, StripedCounter, ArrayStack, TreiberStack, SeatPool, ArraySeatPool).

@@ -6,8 +6,8 @@
 //!   `yield_now()`, then write what they decided from the stale read. These are the
 //!   bugs racefree exists to prevent, and the checker must reject their histories.
 
-use super::models::SeatErr;
-use super::subjects::{BoundedLike, CounterLike, PoolLike, StackLike};
+use racefree_conformance::models::SeatErr;
+use racefree_conformance::subjects::{BoundedLike, CounterLike, PoolLike, StackLike};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Barrier, Mutex};
 use std::thread::yield_now;

@@ -5,8 +5,8 @@
 //! points, so every synthesized history is linearizable until a caller perturbs a
 //! result.
 
-use super::harness::Rng;
-use super::history::{Event, History};
+use crate::harness::Rng;
+use crate::history::{Event, History};
 
 /// Synthesizes a linearizable history of `threads` × `ops` operations.
 pub fn linearizable_history<S, Op: Clone, Ret>(

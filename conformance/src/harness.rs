@@ -4,8 +4,8 @@
 //! Nothing here depends on timing: schedules vary by themselves (and by `yield_now`
 //! in the known-bad implementations); the verdict depends only on what was recorded.
 
-use super::checker::{check, NotLinearizable, SequentialModel};
-use super::history::{Clock, History, Recorder};
+use crate::checker::{check, NotLinearizable, SequentialModel};
+use crate::history::{Clock, History, Recorder};
 use std::fmt::Debug;
 use std::sync::Barrier;
 

@@ -1,0 +1,23 @@
+//! Dev-only conformance kit shared by every racefree tier's tests (in-process,
+//! Redis, ...): one definition of what "correct" means, run against each.
+//!
+//! - [`history`]: recording concurrent histories against one logical clock;
+//! - [`checker`]: the Wing–Gong linearizability search (memoised), and a
+//!   brute-force oracle to test it;
+//! - [`models`]: the sequential specifications (counter, bounded counter, stack,
+//!   seat pool), written from the API contract alone;
+//! - [`harness`] and [`subjects`]: randomized rounds of threads and the per-family
+//!   workloads that drive any subject implementing the small `*Like` traits;
+//! - [`synth`]: synthetic linearizable histories for testing the checker;
+//! - [`server`]: starting and stopping a throwaway `redis-server` on 127.0.0.1
+//!   for tests, demos and benchmarks (no dependency on any Redis client).
+//!
+//! This crate is `publish = false`: it exists for tests only.
+
+pub mod checker;
+pub mod harness;
+pub mod history;
+pub mod models;
+pub mod server;
+pub mod subjects;
+pub mod synth;

@@ -1,0 +1,390 @@
+//! Connections, configuration, request ids and script calls shared by every type.
+
+use crate::error::{Error, Result};
+use redis::{Client, Connection, IntoConnectionInfo, Script};
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// Settings of one handle (seat pool or counter), chosen on the client side.
+///
+/// ```
+/// use racefree_redis::Config;
+/// use std::time::Duration;
+///
+/// let c = Config::default()
+///     .lease(Duration::from_secs(120))
+///     .timeout(Duration::from_secs(2))
+///     .retries(3);
+/// assert_eq!(c.lease, Duration::from_secs(120));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// How long an unconfirmed hold lasts (server clock) before its seats return
+    /// to the pool. Default 30 s.
+    pub lease: Duration,
+    /// How long the server remembers each request id's reply, i.e. how long a
+    /// retry with the same id returns the first answer. Default 10 min.
+    pub reply_ttl: Duration,
+    /// Connect, read and write timeout of each call. Default 5 s.
+    pub timeout: Duration,
+    /// How many times a call that got no reply is sent again, on a fresh
+    /// connection, with the same request id (so it acts at most once). Default 2.
+    pub retries: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(30),
+            reply_ttl: Duration::from_secs(600),
+            timeout: Duration::from_secs(5),
+            retries: 2,
+        }
+    }
+}
+
+impl Config {
+    /// Sets [`lease`](Self::lease) (at least 1 ms is used).
+    pub fn lease(mut self, d: Duration) -> Self {
+        self.lease = d;
+        self
+    }
+    /// Sets [`reply_ttl`](Self::reply_ttl) (at least 1 ms is used).
+    pub fn reply_ttl(mut self, d: Duration) -> Self {
+        self.reply_ttl = d;
+        self
+    }
+    /// Sets [`timeout`](Self::timeout) (at least 1 ms is used).
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+    /// Sets [`retries`](Self::retries).
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    pub(crate) fn lease_ms(&self) -> u64 {
+        millis(self.lease)
+    }
+    pub(crate) fn reply_ttl_ms(&self) -> u64 {
+        millis(self.reply_ttl)
+    }
+    fn timeout_clamped(&self) -> Duration {
+        self.timeout.max(Duration::from_millis(1))
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// An idempotency key: one per mutating call. Repeating a call with the same id
+/// (within [`Config::reply_ttl`]) returns the first call's answer instead of
+/// acting again, because the server stores the answer under the id in the same
+/// atomic step that acts.
+///
+/// The plain methods (`try_reserve`, `add`, ...) make a fresh id per call and
+/// reuse it for their own automatic retries; the `*_with` methods take yours, so
+/// that a retry after a crash or a timeout of your own can reuse it.
+///
+/// ```
+/// use racefree_redis::RequestId;
+///
+/// let a = RequestId::new();
+/// assert_ne!(a, RequestId::new());
+/// let order = RequestId::from_string("order-1234").unwrap();
+/// assert_eq!(order.as_str(), "order-1234");
+/// assert!(RequestId::from_string("no spaces").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RequestId(String);
+
+impl RequestId {
+    /// A fresh random id (128 bits from a per-process random hasher seeded by the
+    /// OS, a counter, the process id and the time).
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        RequestId(random_hex128())
+    }
+
+    /// An id of your own (an order number, a message id): 1 to 64 characters
+    /// from `[A-Za-z0-9_-]`.
+    ///
+    /// # Errors
+    /// [`Error::BadRequestId`] otherwise.
+    pub fn from_string(id: impl Into<String>) -> Result<Self> {
+        let id = id.into();
+        let ok = (1..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(RequestId(id))
+        } else {
+            Err(Error::BadRequestId { id })
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequestId({})", self.0)
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn random_hex128() -> String {
+    static SEED: OnceLock<RandomState> = OnceLock::new();
+    static N: AtomicU64 = AtomicU64::new(0);
+    let seed = SEED.get_or_init(RandomState::new);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let half = |salt: u8| seed.hash_one((salt, n, std::process::id(), nanos));
+    format!("{:016x}{:016x}", half(1), half(2))
+}
+
+/// Checks a user-chosen object name (it goes inside the `{name}` hash tag).
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    let ok = (1..=200).contains(&name.len())
+        && !name
+            .chars()
+            .any(|c| c == '{' || c == '}' || c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadName {
+            name: name.to_string(),
+        })
+    }
+}
+
+/// `racefree:{name}:suffix` — every key of one object shares the `{name}` hash
+/// tag, so all of them live in one Redis Cluster slot.
+pub(crate) fn key(name: &str, suffix: &str) -> String {
+    format!("racefree:{{{name}}}:{suffix}")
+}
+
+/// A client plus a cache of idle connections. The mutex guards only the cache
+/// (a `Vec` push/pop), never a server call: two threads run their calls on two
+/// connections at once, and correctness comes from the server-side scripts.
+pub(crate) struct Conn {
+    client: Client,
+    idle: Mutex<Vec<Connection>>,
+    pub(crate) config: Config,
+}
+
+/// Idle connections kept per handle.
+const MAX_IDLE: usize = 16;
+
+impl Conn {
+    pub(crate) fn open<T: IntoConnectionInfo>(info: T, config: Config) -> Result<Self> {
+        let client = Client::open(info).map_err(Error::from_redis)?;
+        Ok(Self {
+            client,
+            idle: Mutex::new(Vec::new()),
+            config,
+        })
+    }
+
+    pub(crate) fn set_config(&mut self, config: Config) {
+        self.config = config;
+        // Connections carry the old timeouts.
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    fn take(&self) -> Result<Connection> {
+        let cached = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let t = self.config.timeout_clamped();
+        let c = self
+            .client
+            .get_connection_with_timeout(t)
+            .map_err(Error::from_redis)?;
+        c.set_read_timeout(Some(t)).map_err(Error::from_redis)?;
+        c.set_write_timeout(Some(t)).map_err(Error::from_redis)?;
+        Ok(c)
+    }
+
+    fn put(&self, c: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(c);
+        }
+    }
+
+    /// Runs `f` on a connection; on no reply (timeout, dropped connection) runs it
+    /// again on a fresh connection, up to `config.retries` times. Every caller
+    /// passes a call that is safe to repeat: it carries a request id, or is
+    /// fenced by a hold token, or only reads.
+    pub(crate) fn run<T>(
+        &self,
+        mut f: impl FnMut(&mut Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            let outcome = self.take().and_then(|mut c| match f(&mut c) {
+                Ok(v) => {
+                    self.put(c);
+                    Ok(v)
+                }
+                Err(e) => {
+                    let e = Error::from_redis(e);
+                    if !e.is_transient() {
+                        self.put(c); // the connection is fine; the call failed
+                    }
+                    Err(e)
+                }
+            });
+            match outcome {
+                Err(e) if e.is_transient() && attempt < self.config.retries => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// Invokes `script` with `keys` and `args` (EVALSHA, reloaded transparently on
+    /// NOSCRIPT, e.g. after a server restart or `SCRIPT FLUSH`) and returns its
+    /// one-line reply.
+    pub(crate) fn script(&self, script: &Script, keys: &[&str], args: &[String]) -> Result<String> {
+        self.run(|c| {
+            let mut inv = script.prepare_invoke();
+            for k in keys {
+                inv.key(*k);
+            }
+            for a in args {
+                inv.arg(a.as_str());
+            }
+            inv.invoke::<String>(c)
+        })
+    }
+}
+
+/// A script reply split into words, with the common error replies decoded.
+pub(crate) struct Reply {
+    pub(crate) words: Vec<String>,
+}
+
+impl Reply {
+    /// Parses `reply`; the error words that every script may return (`E type`,
+    /// `E nopool`, `E kind`, `E ridreuse`) become errors here.
+    pub(crate) fn parse(
+        reply: String,
+        name: &str,
+        expected_kind: &'static str,
+        rid: Option<&RequestId>,
+    ) -> Result<Self> {
+        let words: Vec<String> = reply.split_whitespace().map(str::to_string).collect();
+        if words.first().map(String::as_str) == Some("E") {
+            match words.get(1).map(String::as_str) {
+                Some("type") if words.len() == 5 => {
+                    let expected = match words[4].as_str() {
+                        "hash" => "hash",
+                        "string" => "string",
+                        "zset" => "zset",
+                        _ => "key",
+                    };
+                    return Err(Error::WrongType {
+                        key: words[2].clone(),
+                        found: words[3].clone(),
+                        expected,
+                    });
+                }
+                Some("nopool") => {
+                    return Err(Error::NotCreated {
+                        name: name.to_string(),
+                    })
+                }
+                Some("kind") if words.len() == 3 => {
+                    return Err(Error::WrongKind {
+                        name: name.to_string(),
+                        found: kind_name(&words[2]).to_string(),
+                        expected: expected_kind,
+                    })
+                }
+                Some("ridreuse") => {
+                    return Err(Error::RequestIdReused {
+                        request_id: rid.map(|r| r.0.clone()).unwrap_or_default(),
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(Reply { words })
+    }
+
+    pub(crate) fn word(&self, i: usize) -> &str {
+        self.words.get(i).map(String::as_str).unwrap_or("")
+    }
+
+    pub(crate) fn num(&self, i: usize) -> Result<u64> {
+        self.word(i).parse().map_err(|_| self.protocol())
+    }
+
+    pub(crate) fn protocol(&self) -> Error {
+        Error::Protocol(self.words.join(" "))
+    }
+}
+
+fn kind_name(k: &str) -> &str {
+    match k {
+        "seats" => "seat pool",
+        "counter" => "counter",
+        "bounded" => "bounded counter",
+        other => other,
+    }
+}
+
+/// The Lua shared by every script: key type checks, the server clock, and the
+/// request-id reply cache (`ARGV[1]` = call signature, `ARGV[2]` = reply TTL in ms,
+/// the last key = the request id's key).
+pub(crate) const LUA_COMMON: &str = r#"
+local function check_types(want)
+  for i, k in ipairs(KEYS) do
+    local t = redis.call('TYPE', k)['ok']
+    if t ~= 'none' and t ~= want[i] then
+      return 'E type ' .. k .. ' ' .. t .. ' ' .. want[i]
+    end
+  end
+  return nil
+end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function replay()
+  local prev = redis.call('GET', KEYS[#KEYS])
+  if not prev then return nil end
+  local nl = string.find(prev, '\n', 1, true)
+  if (not nl) or string.sub(prev, 1, nl - 1) ~= ARGV[1] then return 'E ridreuse' end
+  return string.sub(prev, nl + 1)
+end
+local function remember(r)
+  redis.call('SET', KEYS[#KEYS], ARGV[1] .. '\n' .. r, 'PX', ARGV[2])
+  return r
+end
+local function fmt(n)
+  return string.format('%.0f', n)
+end
+"#;

@@ -1,0 +1,1043 @@
+//! [`RedisSeatPool`]: the seat pool on a Redis server.
+
+use crate::conn::{check_name, key, Config, Conn, Reply, RequestId, LUA_COMMON};
+use crate::error::{Error, Result};
+use redis::{IntoConnectionInfo, Script};
+use std::fmt;
+use std::sync::OnceLock;
+
+/// The most seats one pool may have: a Redis string (the bitmap) holds at most
+/// 512 MiB, i.e. 2^32 bits.
+pub const MAX_CAPACITY: usize = 1 << 32;
+
+/// What every seat script starts with: `KEYS` = meta (hash), bits (string),
+/// holds (zset: seat → lease end, ms), owner (hash: seat → `h<token>` for a hold,
+/// `t<token>` for a ticket), then the request id's key (string) where there is
+/// one. Checks the key types and the pool, reads the server clock, and purges
+/// lapsed holds (their seats become free) before anything else.
+const SEAT_PRELUDE: &str = r#"
+local bad = check_types({'hash', 'string', 'zset', 'hash', 'string'})
+if bad then return bad end
+local kind = redis.call('HGET', KEYS[1], 'kind')
+if not kind then return 'E nopool' end
+if kind ~= 'seats' then return 'E kind ' .. kind end
+local cap = tonumber(redis.call('HGET', KEYS[1], 'capacity'))
+local now = now_ms()
+local function purge()
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
+  if #gone > 0 then
+    for _, s in ipairs(gone) do
+      redis.call('SETBIT', KEYS[2], tonumber(s), 0)
+      redis.call('HDEL', KEYS[4], s)
+    end
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+    redis.call('HINCRBY', KEYS[1], 'taken', -#gone)
+  end
+end
+local function taken()
+  return tonumber(redis.call('HGET', KEYS[1], 'taken'))
+end
+-- ARGV[3] = hold token, ARGV[4] = lease in ms
+local function claim(id)
+  redis.call('SETBIT', KEYS[2], id, 1)
+  redis.call('HSET', KEYS[4], id, 'h' .. ARGV[3])
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), id)
+  redis.call('HINCRBY', KEYS[1], 'taken', 1)
+end
+"#;
+
+/// `ARGV[5]`: `any`, `seat <id>` or `many <k>`.
+const RESERVE: &str = r#"
+local r = replay()
+if r then return r end
+purge()
+local free = cap - taken()
+if ARGV[5] == 'any' then
+  if free < 1 then return remember('none') end
+  local id = redis.call('BITPOS', KEYS[2], 0)
+  claim(id)
+  return remember('ok ' .. id)
+elseif ARGV[5] == 'seat' then
+  local id = tonumber(ARGV[6])
+  if id >= cap then return remember('E range') end
+  if redis.call('GETBIT', KEYS[2], id) == 1 then return remember('taken') end
+  claim(id)
+  return remember('ok ' .. id)
+else
+  local k = tonumber(ARGV[6])
+  if k < 1 or k > cap then return remember('E groupsize') end
+  if free < k then return remember('none') end
+  local ids = {}
+  for i = 1, k do
+    local id = redis.call('BITPOS', KEYS[2], 0)
+    claim(id)
+    ids[i] = id
+  end
+  return remember('ok ' .. table.concat(ids, ' '))
+end
+"#;
+
+/// `ARGV[3]` = token, `ARGV[4..]` = seats: holds become tickets, all or none.
+const CONFIRM: &str = r#"
+local r = replay()
+if r then return r end
+purge()
+for i = 4, #ARGV do
+  if redis.call('HGET', KEYS[4], ARGV[i]) ~= 'h' .. ARGV[3] then
+    return remember('E expired ' .. ARGV[i])
+  end
+end
+for i = 4, #ARGV do
+  redis.call('HSET', KEYS[4], ARGV[i], 't' .. ARGV[3])
+  redis.call('ZREM', KEYS[3], ARGV[i])
+end
+return remember('ok')
+"#;
+
+/// `ARGV[3..]` = seat, token, seat, token, ...: every ticket's seat is free
+/// again, all or none.
+const CANCEL: &str = r#"
+local r = replay()
+if r then return r end
+purge()
+for i = 3, #ARGV, 2 do
+  if redis.call('HGET', KEYS[4], ARGV[i]) ~= 't' .. ARGV[i + 1] then
+    return remember('E notbooked ' .. ARGV[i])
+  end
+end
+local n = 0
+for i = 3, #ARGV, 2 do
+  -- HDEL answers 0 for a seat listed twice: count each seat once.
+  if redis.call('HDEL', KEYS[4], ARGV[i]) == 1 then
+    redis.call('SETBIT', KEYS[2], tonumber(ARGV[i]), 0)
+    n = n + 1
+  end
+end
+redis.call('HINCRBY', KEYS[1], 'taken', -n)
+return remember('ok')
+"#;
+
+/// No request id (4 keys): `ARGV[3]` = token, `ARGV[4]` = `release` or `renew`,
+/// `ARGV[5]` = lease ms, `ARGV[6..]` = seats. Both are fenced by the token, so
+/// repeating them is harmless.
+const HOLD_OP: &str = r#"
+purge()
+if ARGV[4] == 'release' then
+  local n = 0
+  for i = 6, #ARGV do
+    if redis.call('HGET', KEYS[4], ARGV[i]) == 'h' .. ARGV[3] then
+      redis.call('HDEL', KEYS[4], ARGV[i])
+      redis.call('ZREM', KEYS[3], ARGV[i])
+      redis.call('SETBIT', KEYS[2], tonumber(ARGV[i]), 0)
+      n = n + 1
+    end
+  end
+  if n > 0 then redis.call('HINCRBY', KEYS[1], 'taken', -n) end
+  return 'ok ' .. n
+end
+for i = 6, #ARGV do
+  if redis.call('HGET', KEYS[4], ARGV[i]) ~= 'h' .. ARGV[3] then
+    return 'E expired ' .. ARGV[i]
+  end
+end
+for i = 6, #ARGV do
+  redis.call('ZADD', KEYS[3], 'XX', now + tonumber(ARGV[5]), ARGV[i])
+end
+return 'ok'
+"#;
+
+/// Read-only (4 keys): capacity and free seats, counting lapsed holds as free.
+const INFO: &str = r#"
+local lapsed = redis.call('ZCOUNT', KEYS[3], '-inf', now)
+return 'ok ' .. cap .. ' ' .. (cap - taken() + lapsed)
+"#;
+
+/// 4 keys, `ARGV[1]` = capacity, `ARGV[2]` = `create` or `open_or_create`.
+const CREATE: &str = r#"
+local bad = check_types({'hash', 'string', 'zset', 'hash'})
+if bad then return bad end
+local kind = redis.call('HGET', KEYS[1], 'kind')
+if kind then
+  if kind ~= 'seats' then return 'E kind ' .. kind end
+  return 'exists ' .. redis.call('HGET', KEYS[1], 'capacity')
+end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('HSET', KEYS[1], 'kind', 'seats', 'capacity', ARGV[1], 'taken', 0)
+return 'created'
+"#;
+
+struct Scripts {
+    reserve: Script,
+    confirm: Script,
+    cancel: Script,
+    hold_op: Script,
+    info: Script,
+    create: Script,
+}
+
+fn scripts() -> &'static Scripts {
+    static S: OnceLock<Scripts> = OnceLock::new();
+    S.get_or_init(|| {
+        let seat = |body: &str| Script::new(&format!("{LUA_COMMON}{SEAT_PRELUDE}{body}"));
+        Scripts {
+            reserve: seat(RESERVE),
+            confirm: seat(CONFIRM),
+            cancel: seat(CANCEL),
+            hold_op: seat(HOLD_OP),
+            info: seat(INFO),
+            create: Script::new(&format!("{LUA_COMMON}{CREATE}")),
+        }
+    })
+}
+
+/// A seat pool kept on a Redis server: the same operations as
+/// [`racefree::SeatPool`](https://docs.rs/racefree), shared by every process
+/// that opens the same name on the same server.
+///
+/// Every operation is **one** Lua script run by the server (EVALSHA, reloaded
+/// transparently when the server lost its script cache): the check and the write
+/// are one atomic step, so the last seat is sold once however many clients race
+/// for it. There is no client-side lock and no lock key.
+///
+/// **Holds and tickets.** A reservation is a *hold* ([`Hold`], [`Holds`]) with a
+/// lease on the server's clock ([`Config::lease`], default 30 s): if the client
+/// crashes, the seat returns when the lease ends. [`Hold::confirm`] turns it into
+/// a [`Ticket`], which has no lease and is released only by
+/// [`cancel`](Self::cancel). Confirm is *fenced*: it succeeds only while the hold
+/// is still the caller's (same hold token, lease not over), otherwise it fails
+/// with [`Error::HoldExpired`] and books nothing. Dropping a hold releases it (a
+/// best-effort call; if that fails the lease frees the seats anyway).
+///
+/// **Retries.** Every reserve, confirm and cancel carries a [`RequestId`]; the
+/// server stores the reply under it in the same step that acts, so a repeated
+/// call returns the first answer instead of acting twice. Calls that get no reply
+/// are retried automatically ([`Config::retries`]) with the same id; the `*_with`
+/// methods take your own id for retries across your own failures.
+///
+/// **Keys.** A pool named `shows` uses `racefree:{shows}:meta` (hash),
+/// `racefree:{shows}:bits` (bitmap, 1 = taken), `racefree:{shows}:holds` (zset of
+/// lease ends), `racefree:{shows}:owner` (hash) and `racefree:{shows}:req:<id>`
+/// (replies). All share the hash tag `{shows}`, so on Redis Cluster they live in
+/// one slot and every script's keys are declared and co-located. (This crate's
+/// handles connect to one node; route by the tag's slot to use them on a cluster.)
+///
+/// **Costs.** Finding a free seat is a `BITPOS` over the bitmap (O(capacity / 8)
+/// bytes on the server); a group of `k` does it `k` times. Lapsed holds are purged
+/// by the next call, each once.
+///
+/// ```no_run
+/// use racefree_redis::RedisSeatPool;
+///
+/// let pool = RedisSeatPool::open_or_create("redis://127.0.0.1/", "show-42", 100)?;
+/// if let Some(hold) = pool.try_reserve()? {
+///     // ... take payment ...
+///     let ticket = hold.confirm()?;
+///     println!("booked seat {}", ticket.id());
+///     pool.cancel(ticket)?; // refund
+/// }
+/// # Ok::<(), racefree_redis::Error>(())
+/// ```
+pub struct RedisSeatPool {
+    name: String,
+    keys: [String; 4],
+    capacity: usize,
+    conn: Conn,
+}
+
+impl fmt::Debug for RedisSeatPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSeatPool")
+            .field("name", &self.name)
+            .field("capacity", &self.capacity)
+            .field("config", &self.conn.config)
+            .finish()
+    }
+}
+
+impl RedisSeatPool {
+    /// Creates a pool of `capacity` free seats named `name` on the server at
+    /// `conn_info` (a `redis://host:port/db` URL or any
+    /// [`IntoConnectionInfo`]).
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`] if the name is taken (see
+    /// [`open_or_create`](Self::open_or_create)); [`Error::ZeroCapacity`],
+    /// [`Error::CapacityTooLarge`], [`Error::BadName`]; [`Error::Unreachable`].
+    ///
+    /// ```no_run
+    /// let pool = racefree_redis::RedisSeatPool::create("redis://127.0.0.1/", "gate-7", 180)?;
+    /// assert_eq!(pool.capacity(), 180);
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn create<T: IntoConnectionInfo>(
+        conn_info: T,
+        name: &str,
+        capacity: usize,
+    ) -> Result<Self> {
+        let (pool, created) = Self::create_inner(conn_info, name, capacity)?;
+        if created {
+            Ok(pool)
+        } else {
+            Err(Error::AlreadyExists {
+                name: name.to_string(),
+            })
+        }
+    }
+
+    /// Opens the pool `name`, or creates it with `capacity` seats if there is none.
+    ///
+    /// # Errors
+    /// [`Error::CapacityMismatch`] when it exists with another capacity; as
+    /// [`create`](Self::create) otherwise.
+    ///
+    /// ```no_run
+    /// let pool = racefree_redis::RedisSeatPool::open_or_create("redis://127.0.0.1/", "gate-7", 180)?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn open_or_create<T: IntoConnectionInfo>(
+        conn_info: T,
+        name: &str,
+        capacity: usize,
+    ) -> Result<Self> {
+        let (mut pool, _) = Self::create_inner(conn_info, name, capacity)?;
+        let found = pool.fetch_capacity()?;
+        if found != capacity {
+            return Err(Error::CapacityMismatch {
+                name: name.to_string(),
+                expected: capacity as u64,
+                found: found as u64,
+            });
+        }
+        pool.capacity = found;
+        Ok(pool)
+    }
+
+    /// Opens an existing pool; its capacity is read from the server.
+    ///
+    /// # Errors
+    /// [`Error::NotCreated`] if there is none; [`Error::WrongKind`] if `name` is a
+    /// counter; [`Error::WrongType`] if its keys hold foreign data.
+    ///
+    /// ```no_run
+    /// let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// println!("{} of {} free", pool.available()?, pool.capacity());
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn open<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
+        let mut pool = Self::handle(conn_info, name)?;
+        pool.capacity = pool.fetch_capacity()?;
+        Ok(pool)
+    }
+
+    /// Replaces this handle's [`Config`] (lease, timeouts, retries).
+    ///
+    /// ```no_run
+    /// use racefree_redis::{Config, RedisSeatPool};
+    /// use std::time::Duration;
+    ///
+    /// let pool = RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?
+    ///     .with_config(Config::default().lease(Duration::from_secs(300)));
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn with_config(mut self, config: Config) -> Self {
+        self.conn.set_config(config);
+        self
+    }
+
+    /// This handle's [`Config`].
+    pub fn config(&self) -> &Config {
+        &self.conn.config
+    }
+
+    /// The pool's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Number of seats (fixed at creation).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Seats neither held nor booked right now (holds whose lease is over count
+    /// as free). One read-only script; exact at its linearization point.
+    ///
+    /// # Errors
+    /// [`Error::Unreachable`], [`Error::Timeout`], [`Error::NotCreated`] (the pool
+    /// was deleted).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// assert!(pool.available()? <= pool.capacity());
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn available(&self) -> Result<usize> {
+        let r = self.call(&scripts().info, None, vec![])?;
+        Ok(r.num(2)? as usize)
+    }
+
+    /// Holds any free seat, or `Ok(None)` when every seat is held or booked at
+    /// the script's linearization point.
+    ///
+    /// # Errors
+    /// Transport and pool errors as for [`available`](Self::available).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// match pool.try_reserve()? {
+    ///     Some(hold) => println!("holding seat {}", hold.id()),
+    ///     None => println!("sold out"),
+    /// }
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn try_reserve(&self) -> Result<Option<Hold<'_>>> {
+        self.try_reserve_with(&RequestId::new())
+    }
+
+    /// [`try_reserve`](Self::try_reserve) under your request id: repeating it
+    /// with the same id returns the same hold (same seat, same token) instead of
+    /// taking a second seat. The id also becomes the hold's token.
+    ///
+    /// # Errors
+    /// As [`try_reserve`](Self::try_reserve); [`Error::RequestIdReused`] if the
+    /// id was used for a different call.
+    ///
+    /// ```no_run
+    /// use racefree_redis::RequestId;
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let rid = RequestId::from_string("cart-881")?;
+    /// let first = pool.try_reserve_with(&rid)?.map(|h| h.id());
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn try_reserve_with(&self, rid: &RequestId) -> Result<Option<Hold<'_>>> {
+        let r = self.reserve(rid, "any", 0)?;
+        match r.word(0) {
+            "none" => Ok(None),
+            "ok" => Ok(Some(Hold {
+                pool: self,
+                id: r.num(1)? as usize,
+                token: rid.as_str().to_string(),
+                live: true,
+            })),
+            _ => Err(r.protocol()),
+        }
+    }
+
+    /// Holds seat `id`, or `Ok(None)` when it is held or booked.
+    ///
+    /// # Errors
+    /// [`Error::SeatOutOfRange`] when `id >= capacity()`; transport and pool
+    /// errors as for [`available`](Self::available).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// if let Some(hold) = pool.try_reserve_seat(12)? {
+    ///     let ticket = hold.confirm()?;
+    ///     assert_eq!(ticket.id(), 12);
+    /// }
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn try_reserve_seat(&self, id: usize) -> Result<Option<Hold<'_>>> {
+        self.try_reserve_seat_with(id, &RequestId::new())
+    }
+
+    /// [`try_reserve_seat`](Self::try_reserve_seat) under your request id.
+    ///
+    /// # Errors
+    /// As [`try_reserve_seat`](Self::try_reserve_seat) and
+    /// [`try_reserve_with`](Self::try_reserve_with).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let hold = pool.try_reserve_seat_with(3, &racefree_redis::RequestId::new())?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn try_reserve_seat_with(&self, id: usize, rid: &RequestId) -> Result<Option<Hold<'_>>> {
+        if id >= self.capacity {
+            return Err(Error::SeatOutOfRange {
+                id,
+                capacity: self.capacity,
+            });
+        }
+        let r = self.reserve(rid, "seat", id)?;
+        match r.word(0) {
+            "taken" => Ok(None),
+            "ok" if r.num(1)? == id as u64 => Ok(Some(Hold {
+                pool: self,
+                id,
+                token: rid.as_str().to_string(),
+                live: true,
+            })),
+            "E" if r.word(1) == "range" => Err(Error::SeatOutOfRange {
+                id,
+                capacity: self.capacity,
+            }),
+            _ => Err(r.protocol()),
+        }
+    }
+
+    /// Holds `k` seats all or nothing: `Ok(None)` (and nothing held) when fewer
+    /// than `k` are free at the script's linearization point. The ids come back
+    /// sorted ascending.
+    ///
+    /// # Errors
+    /// [`Error::BadGroupSize`] when `k == 0` or `k > capacity()`; transport and
+    /// pool errors as for [`available`](Self::available).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// if let Some(family) = pool.try_reserve_many(4)? {
+    ///     assert_eq!(family.len(), 4);
+    ///     let tickets = family.confirm()?;
+    /// }
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn try_reserve_many(&self, k: usize) -> Result<Option<Holds<'_>>> {
+        self.try_reserve_many_with(k, &RequestId::new())
+    }
+
+    /// [`try_reserve_many`](Self::try_reserve_many) under your request id.
+    ///
+    /// # Errors
+    /// As [`try_reserve_many`](Self::try_reserve_many) and
+    /// [`try_reserve_with`](Self::try_reserve_with).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let group = pool.try_reserve_many_with(2, &racefree_redis::RequestId::new())?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn try_reserve_many_with(&self, k: usize, rid: &RequestId) -> Result<Option<Holds<'_>>> {
+        if k == 0 || k > self.capacity {
+            return Err(Error::BadGroupSize {
+                k,
+                capacity: self.capacity,
+            });
+        }
+        let r = self.reserve(rid, "many", k)?;
+        match r.word(0) {
+            "none" => Ok(None),
+            "ok" if r.words.len() == k + 1 => {
+                let ids = (1..=k)
+                    .map(|i| r.num(i).map(|v| v as usize))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Some(Holds {
+                    pool: self,
+                    ids,
+                    token: rid.as_str().to_string(),
+                    live: true,
+                }))
+            }
+            "E" if r.word(1) == "groupsize" => Err(Error::BadGroupSize {
+                k,
+                capacity: self.capacity,
+            }),
+            _ => Err(r.protocol()),
+        }
+    }
+
+    /// Releases a confirmed seat. `Ticket` is not `Clone`, so one ticket cancels
+    /// once; the server also checks the ticket's token, so a stale ticket (one
+    /// rebuilt with [`Ticket::from_parts`] after its seat was cancelled and sold
+    /// again) cannot release someone else's booking.
+    ///
+    /// # Errors
+    /// [`Error::NotBooked`] when the seat is not booked under this ticket;
+    /// transport and pool errors as for [`available`](Self::available).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let ticket = pool.try_reserve()?.expect("a free seat").confirm()?;
+    /// pool.cancel(ticket)?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn cancel(&self, ticket: Ticket) -> Result<()> {
+        self.cancel_with(ticket, &RequestId::new())
+    }
+
+    /// [`cancel`](Self::cancel) under your request id: a retry returns the first
+    /// answer (`Ok`) instead of [`Error::NotBooked`].
+    ///
+    /// # Errors
+    /// As [`cancel`](Self::cancel).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// # let ticket = pool.try_reserve()?.unwrap().confirm()?;
+    /// pool.cancel_with(ticket, &racefree_redis::RequestId::new())?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn cancel_with(&self, ticket: Ticket, rid: &RequestId) -> Result<()> {
+        self.cancel_many_with(vec![ticket], rid)
+    }
+
+    /// Cancels several tickets in one atomic step, all or none: a group booking
+    /// refunded at once (no other client sees some of its seats free and others
+    /// booked).
+    ///
+    /// # Errors
+    /// [`Error::NotBooked`] naming the first ticket not booked under its token
+    /// (then nothing is cancelled); transport and pool errors as for
+    /// [`available`](Self::available). An empty list is `Ok(())`.
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let tickets = pool.try_reserve_many(3)?.expect("3 free").confirm()?;
+    /// pool.cancel_many(tickets)?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn cancel_many(&self, tickets: Vec<Ticket>) -> Result<()> {
+        self.cancel_many_with(tickets, &RequestId::new())
+    }
+
+    /// [`cancel_many`](Self::cancel_many) under your request id.
+    ///
+    /// # Errors
+    /// As [`cancel_many`](Self::cancel_many); [`Error::RequestIdReused`].
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// # let tickets = pool.try_reserve_many(3)?.expect("3 free").confirm()?;
+    /// pool.cancel_many_with(tickets, &racefree_redis::RequestId::from_string("refund-77")?)?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn cancel_many_with(&self, tickets: Vec<Ticket>, rid: &RequestId) -> Result<()> {
+        if tickets.is_empty() {
+            return Ok(());
+        }
+        if let Some(t) = tickets.iter().find(|t| t.id >= self.capacity) {
+            return Err(Error::NotBooked { seat: t.id });
+        }
+        let pairs: Vec<String> = tickets
+            .iter()
+            .map(|t| format!("{}:{}", t.id, t.token))
+            .collect();
+        let sig = format!("cancel {}", pairs.join(","));
+        let args: Vec<String> = tickets
+            .iter()
+            .flat_map(|t| [t.id.to_string(), t.token.clone()])
+            .collect();
+        let r = self.call(&scripts().cancel, Some((rid, sig)), args)?;
+        match (r.word(0), r.word(1)) {
+            ("ok", _) => Ok(()),
+            ("E", "notbooked") => Err(Error::NotBooked {
+                seat: r.num(2)? as usize,
+            }),
+            _ => Err(r.protocol()),
+        }
+    }
+
+    // ------------------------------------------------------------ internals
+
+    fn handle<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
+        check_name(name)?;
+        Ok(Self {
+            name: name.to_string(),
+            keys: [
+                key(name, "meta"),
+                key(name, "bits"),
+                key(name, "holds"),
+                key(name, "owner"),
+            ],
+            capacity: 0,
+            conn: Conn::open(conn_info, Config::default())?,
+        })
+    }
+
+    fn create_inner<T: IntoConnectionInfo>(
+        conn_info: T,
+        name: &str,
+        capacity: usize,
+    ) -> Result<(Self, bool)> {
+        if capacity == 0 {
+            return Err(Error::ZeroCapacity);
+        }
+        if capacity > MAX_CAPACITY {
+            return Err(Error::CapacityTooLarge { capacity });
+        }
+        let mut pool = Self::handle(conn_info, name)?;
+        let keys: Vec<&str> = pool.keys.iter().map(String::as_str).collect();
+        let reply = pool.conn.script(
+            &scripts().create,
+            &keys,
+            &[capacity.to_string(), String::new()],
+        )?;
+        let r = Reply::parse(reply, name, "seat pool", None)?;
+        pool.capacity = capacity;
+        match r.word(0) {
+            "created" => Ok((pool, true)),
+            "exists" => Ok((pool, false)),
+            _ => Err(r.protocol()),
+        }
+    }
+
+    fn fetch_capacity(&self) -> Result<usize> {
+        let r = self.call(&scripts().info, None, vec![])?;
+        Ok(r.num(1)? as usize)
+    }
+
+    fn reserve(&self, rid: &RequestId, what: &str, n: usize) -> Result<Reply> {
+        let sig = format!("reserve {what} {n}");
+        let args = vec![
+            rid.as_str().to_string(),
+            self.conn.config.lease_ms().to_string(),
+            what.to_string(),
+            n.to_string(),
+        ];
+        self.call(&scripts().reserve, Some((rid, sig)), args)
+    }
+
+    /// Runs a seat script. `args` follow `ARGV[1]` (signature) and `ARGV[2]`
+    /// (reply TTL); with a request id, its key is the fifth key.
+    fn call(
+        &self,
+        script: &Script,
+        rid: Option<(&RequestId, String)>,
+        args: Vec<String>,
+    ) -> Result<Reply> {
+        let mut keys: Vec<String> = self.keys.to_vec();
+        let mut argv = Vec::with_capacity(args.len() + 2);
+        match &rid {
+            Some((id, sig)) => {
+                keys.push(key(&self.name, &format!("req:{}", id.as_str())));
+                argv.push(sig.clone());
+            }
+            None => argv.push(String::new()),
+        }
+        argv.push(self.conn.config.reply_ttl_ms().to_string());
+        argv.extend(args);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let reply = self.conn.script(script, &keys, &argv)?;
+        Reply::parse(reply, &self.name, "seat pool", rid.map(|(r, _)| r))
+    }
+
+    fn hold_op(&self, token: &str, op: &str, ids: &[usize]) -> Result<Reply> {
+        let mut args = vec![
+            token.to_string(),
+            op.to_string(),
+            self.conn.config.lease_ms().to_string(),
+        ];
+        args.extend(ids.iter().map(usize::to_string));
+        self.call(&scripts().hold_op, None, args)
+    }
+
+    fn confirm_ids(&self, token: &str, ids: &[usize], rid: &RequestId) -> Result<()> {
+        let list: Vec<String> = ids.iter().map(usize::to_string).collect();
+        let sig = format!("confirm {token} {}", list.join(","));
+        let mut args = vec![token.to_string()];
+        args.extend(list);
+        let r = self.call(&scripts().confirm, Some((rid, sig)), args)?;
+        match (r.word(0), r.word(1)) {
+            ("ok", _) => Ok(()),
+            ("E", "expired") => Err(Error::HoldExpired {
+                seat: r.num(2)? as usize,
+            }),
+            _ => Err(r.protocol()),
+        }
+    }
+
+    fn expired_or(&self, r: Reply) -> Result<()> {
+        match (r.word(0), r.word(1)) {
+            ("ok", _) => Ok(()),
+            ("E", "expired") => Err(Error::HoldExpired {
+                seat: r.num(2)? as usize,
+            }),
+            _ => Err(r.protocol()),
+        }
+    }
+}
+
+/// One held seat: booked for you until its lease ends, it is dropped or
+/// [`release`](Self::release)d, or [`confirm`](Self::confirm)ed into a
+/// [`Ticket`]. Dropping it releases the seat (one best-effort server call).
+///
+/// ```no_run
+/// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+/// let hold = pool.try_reserve_seat(5)?.expect("seat 5 free");
+/// assert_eq!(hold.id(), 5);
+/// drop(hold); // seat 5 is free again
+/// # Ok::<(), racefree_redis::Error>(())
+/// ```
+#[must_use = "dropping a Hold releases its seat"]
+pub struct Hold<'a> {
+    pool: &'a RedisSeatPool,
+    id: usize,
+    token: String,
+    live: bool,
+}
+
+impl fmt::Debug for Hold<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hold")
+            .field("pool", &self.pool.name)
+            .field("id", &self.id)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+impl Hold<'_> {
+    /// The seat's id.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The hold token (the id of the request that made it) that fences
+    /// [`confirm`](Self::confirm) and [`renew`](Self::renew).
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Books the seat: the hold becomes a [`Ticket`] with no lease.
+    ///
+    /// # Errors
+    /// [`Error::HoldExpired`] when the lease ended (or the hold was released)
+    /// first — nothing is booked and the seat may be someone else's; transport
+    /// errors (the call is retried with one request id, so it books at most
+    /// once). On any error the hold is dropped, releasing the seat if it is still
+    /// held.
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let ticket = pool.try_reserve()?.expect("free seat").confirm()?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn confirm(self) -> Result<Ticket> {
+        self.confirm_with(&RequestId::new())
+    }
+
+    /// [`confirm`](Self::confirm) under your request id.
+    ///
+    /// # Errors
+    /// As [`confirm`](Self::confirm); [`Error::RequestIdReused`].
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let hold = pool.try_reserve()?.expect("free seat");
+    /// let ticket = hold.confirm_with(&racefree_redis::RequestId::new())?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn confirm_with(mut self, rid: &RequestId) -> Result<Ticket> {
+        self.pool.confirm_ids(&self.token, &[self.id], rid)?;
+        self.live = false;
+        Ok(Ticket {
+            id: self.id,
+            token: std::mem::take(&mut self.token),
+        })
+    }
+
+    /// Starts a fresh lease of [`Config::lease`] from now (server clock).
+    ///
+    /// # Errors
+    /// [`Error::HoldExpired`] when the lease already ended; transport errors.
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let hold = pool.try_reserve()?.expect("free seat");
+    /// hold.renew()?; // the customer is still typing their card number
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn renew(&self) -> Result<()> {
+        let r = self.pool.hold_op(&self.token, "renew", &[self.id])?;
+        self.pool.expired_or(r)
+    }
+
+    /// Releases the seat now and reports whether the server could be told.
+    ///
+    /// # Errors
+    /// Transport errors (the lease frees the seat anyway).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// pool.try_reserve()?.expect("free seat").release()?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn release(mut self) -> Result<()> {
+        self.live = false;
+        self.pool
+            .hold_op(&self.token, "release", &[self.id])
+            .map(drop)
+    }
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        if self.live {
+            let _ = self.pool.hold_op(&self.token, "release", &[self.id]);
+        }
+    }
+}
+
+/// A group of seats held all together by
+/// [`try_reserve_many`](RedisSeatPool::try_reserve_many); confirmed together or
+/// released together (on drop).
+///
+/// ```no_run
+/// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+/// let group = pool.try_reserve_many(3)?.expect("3 free seats");
+/// assert_eq!(group.ids().len(), 3);
+/// let tickets = group.confirm()?;
+/// # Ok::<(), racefree_redis::Error>(())
+/// ```
+#[must_use = "dropping Holds releases its seats"]
+pub struct Holds<'a> {
+    pool: &'a RedisSeatPool,
+    ids: Vec<usize>,
+    token: String,
+    live: bool,
+}
+
+impl fmt::Debug for Holds<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Holds")
+            .field("pool", &self.pool.name)
+            .field("ids", &self.ids)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+impl Holds<'_> {
+    /// The seats, ascending.
+    pub fn ids(&self) -> &[usize] {
+        &self.ids
+    }
+
+    /// Number of seats.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Always `false`: a group holds at least one seat.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The hold token shared by the group.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Books every seat of the group, all or none.
+    ///
+    /// # Errors
+    /// [`Error::HoldExpired`] naming a seat whose lease ended: nothing is booked,
+    /// and the seats still held are released. Transport errors as for
+    /// [`Hold::confirm`].
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let tickets = pool.try_reserve_many(2)?.expect("2 free").confirm()?;
+    /// assert_eq!(tickets.len(), 2);
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn confirm(self) -> Result<Vec<Ticket>> {
+        self.confirm_with(&RequestId::new())
+    }
+
+    /// [`confirm`](Self::confirm) under your request id.
+    ///
+    /// # Errors
+    /// As [`confirm`](Self::confirm); [`Error::RequestIdReused`].
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let g = pool.try_reserve_many(2)?.expect("2 free");
+    /// let tickets = g.confirm_with(&racefree_redis::RequestId::new())?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn confirm_with(mut self, rid: &RequestId) -> Result<Vec<Ticket>> {
+        self.pool.confirm_ids(&self.token, &self.ids, rid)?;
+        self.live = false;
+        Ok(self
+            .ids
+            .iter()
+            .map(|&id| Ticket {
+                id,
+                token: self.token.clone(),
+            })
+            .collect())
+    }
+
+    /// Starts a fresh lease for every seat of the group.
+    ///
+    /// # Errors
+    /// As [`Hold::renew`].
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// let g = pool.try_reserve_many(2)?.expect("2 free");
+    /// g.renew()?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn renew(&self) -> Result<()> {
+        let r = self.pool.hold_op(&self.token, "renew", &self.ids)?;
+        self.pool.expired_or(r)
+    }
+
+    /// Releases every seat of the group now.
+    ///
+    /// # Errors
+    /// Transport errors (the lease frees the seats anyway).
+    ///
+    /// ```no_run
+    /// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+    /// pool.try_reserve_many(2)?.expect("2 free").release()?;
+    /// # Ok::<(), racefree_redis::Error>(())
+    /// ```
+    pub fn release(mut self) -> Result<()> {
+        self.live = false;
+        self.pool
+            .hold_op(&self.token, "release", &self.ids)
+            .map(drop)
+    }
+}
+
+impl Drop for Holds<'_> {
+    fn drop(&mut self) {
+        if self.live {
+            let _ = self.pool.hold_op(&self.token, "release", &self.ids);
+        }
+    }
+}
+
+/// A confirmed seat. It has no lease: only [`RedisSeatPool::cancel`] releases it.
+/// Not `Clone`, so one ticket cancels once.
+///
+/// ```no_run
+/// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+/// let ticket = pool.try_reserve()?.expect("free").confirm()?;
+/// // Persist (id, token) with the order; rebuild it later to cancel:
+/// let (id, token) = (ticket.id(), ticket.token().to_string());
+/// drop(ticket); // dropping a ticket keeps the booking
+/// pool.cancel(racefree_redis::Ticket::from_parts(id, token))?;
+/// # Ok::<(), racefree_redis::Error>(())
+/// ```
+#[derive(Debug, PartialEq, Eq, Hash)]
+#[must_use = "a Ticket is the only way to cancel its booking"]
+pub struct Ticket {
+    id: usize,
+    token: String,
+}
+
+impl Ticket {
+    /// The booked seat.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The token the booking is fenced by.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Rebuilds a ticket from its seat and token (e.g. read back from your
+    /// order database). The server checks the token on cancel, so a rebuilt
+    /// ticket cancels only the booking it was made for.
+    pub fn from_parts(id: usize, token: impl Into<String>) -> Self {
+        Ticket {
+            id,
+            token: token.into(),
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Histories from many concurrent Redis clients (threads, each call on its own
+//! connection) checked by the shared linearizability checker against the same
+//! sequential models as the in-process types: `SeatModel` with **no slack** (each
+//! operation is one script, so the pool must be exactly linearizable),
+//! `BoundedModel` and `CounterModel`. A naive GET-then-SET counter on the same
+//! server is the control: the checker must reject it.
+//!
+//! Leases are the default 30 s, far longer than a round, so no hold lapses inside
+//! one. `LIN_ROUNDS=n` overrides the round counts.
+
+mod common;
+
+use common::server;
+use racefree_conformance::checker::SequentialModel;
+use racefree_conformance::harness::{assert_linearizable, campaign, Rng, Shape};
+use racefree_conformance::history::{History, Recorder};
+use racefree_conformance::models::{
+    BoundedModel, BoundedOp, CounterModel, CounterOp, SeatErr, SeatModel,
+};
+use racefree_conformance::subjects::{
+    bounded_ops, bounded_total, pool_all_free, pool_ops, BoundedLike, PoolLike,
+};
+use racefree_redis::redis::{self, Commands};
+use racefree_redis::{Hold, Holds, RedisBoundedCounter, RedisCounter, RedisSeatPool, Ticket};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+static ROUND: AtomicU64 = AtomicU64::new(0);
+
+fn fresh(prefix: &str) -> String {
+    format!("{prefix}-{}", ROUND.fetch_add(1, Ordering::Relaxed))
+}
+
+// ---------------------------------------------------------------- subjects
+
+struct Pool(RedisSeatPool);
+
+enum Booking<'a> {
+    One(Hold<'a>),
+    Group(Holds<'a>),
+    Tickets(Vec<Ticket>),
+}
+
+impl PoolLike for Pool {
+    type Held<'a> = Booking<'a>;
+    fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+    fn try_reserve(&self) -> Option<(usize, Booking<'_>)> {
+        let h = self.0.try_reserve().expect("try_reserve")?;
+        Some((h.id(), Booking::One(h)))
+    }
+    fn try_reserve_seat(&self, id: usize) -> Result<Booking<'_>, SeatErr> {
+        match self.0.try_reserve_seat(id) {
+            Ok(Some(h)) => Ok(Booking::One(h)),
+            Ok(None) => Err(SeatErr::Taken),
+            Err(racefree_redis::Error::SeatOutOfRange { .. }) => Err(SeatErr::OutOfRange),
+            Err(e) => panic!("try_reserve_seat: {e}"),
+        }
+    }
+    fn try_reserve_many(&self, k: usize) -> Option<(Vec<usize>, Booking<'_>)> {
+        let g = self.0.try_reserve_many(k).expect("try_reserve_many")?;
+        Some((g.ids().to_vec(), Booking::Group(g)))
+    }
+    fn confirm<'a>(&'a self, held: Booking<'a>) -> Booking<'a> {
+        match held {
+            Booking::One(h) => Booking::Tickets(vec![h.confirm().expect("confirm")]),
+            Booking::Group(g) => Booking::Tickets(g.confirm().expect("confirm group")),
+            t => t,
+        }
+    }
+    fn release<'a>(&'a self, held: Booking<'a>) {
+        match held {
+            Booking::One(h) => h.release().expect("release"),
+            Booking::Group(g) => g.release().expect("release group"),
+            // One atomic step for the whole group, as the model's Release says.
+            Booking::Tickets(ts) => self.0.cancel_many(ts).expect("own tickets refused"),
+        }
+    }
+    fn available(&self) -> usize {
+        self.0.available().expect("available")
+    }
+}
+
+struct Bounded(RedisBoundedCounter);
+
+impl BoundedLike for Bounded {
+    fn try_add(&self, n: u64) -> Result<u64, u64> {
+        self.0.try_add(n).expect("try_add")
+    }
+    fn try_sub(&self, n: u64) -> Result<u64, u64> {
+        self.0.try_sub(n).expect("try_sub")
+    }
+    fn get(&self) -> u64 {
+        self.0.get().expect("get")
+    }
+}
+
+/// `RedisCounter` has no conditional update (a closure cannot run on the
+/// server), so its workload is increment / add / get.
+fn counter_ops(
+    c: &RedisCounter,
+    rng: &mut Rng,
+    rec: &mut Recorder<'_, CounterOp, Result<u64, u64>>,
+    ops: usize,
+) {
+    for _ in 0..ops {
+        let op = match rng.below(10) {
+            0..=4 => CounterOp::Increment,
+            5..=7 => CounterOp::Add(1 + rng.below(3)),
+            _ => CounterOp::Get,
+        };
+        rec.record(op, || match op {
+            CounterOp::Increment => Ok(c.increment().expect("increment")),
+            CounterOp::Add(n) => Ok(c.add(n).expect("add")),
+            CounterOp::Get => Ok(c.get().expect("get")),
+            CounterOp::AddUpTo { .. } => unreachable!("not generated"),
+        });
+    }
+}
+
+fn counter_total(c: &RedisCounter, h: &History<CounterOp, Result<u64, u64>>) {
+    let added: u64 = h
+        .events
+        .iter()
+        .map(|e| match e.op {
+            CounterOp::Increment => 1,
+            CounterOp::Add(n) => n,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(
+        c.get().unwrap(),
+        added,
+        "final value is not the sum of the adds"
+    );
+}
+
+/// The check-then-act bug on Redis: GET, decide, SET (one connection per call
+/// from a small cache; no script, no WATCH).
+struct NaiveBounded {
+    client: redis::Client,
+    idle: Mutex<Vec<redis::Connection>>,
+    key: String,
+    max: u64,
+}
+
+impl NaiveBounded {
+    fn with_conn<T>(&self, f: impl FnOnce(&mut redis::Connection) -> T) -> T {
+        let cached = self.idle.lock().unwrap().pop();
+        let mut c = cached.unwrap_or_else(|| self.client.get_connection().unwrap());
+        let out = f(&mut c);
+        self.idle.lock().unwrap().push(c);
+        out
+    }
+    fn change(&self, n: u64, add: bool) -> Result<u64, u64> {
+        self.with_conn(|c| {
+            let v: u64 = c.get(&self.key).unwrap();
+            let ok = if add { v + n <= self.max } else { n <= v };
+            if !ok {
+                return Err(v);
+            }
+            std::thread::yield_now();
+            let next = if add { v + n } else { v - n };
+            let _: () = c.set(&self.key, next).unwrap();
+            Ok(v)
+        })
+    }
+}
+
+impl BoundedLike for NaiveBounded {
+    fn try_add(&self, n: u64) -> Result<u64, u64> {
+        self.change(n, true)
+    }
+    fn try_sub(&self, n: u64) -> Result<u64, u64> {
+        self.change(n, false)
+    }
+    fn get(&self) -> u64 {
+        self.with_conn(|c| c.get(&self.key).unwrap())
+    }
+}
+
+// ---------------------------------------------------------------- campaigns
+
+fn seat_campaign(url: &str, capacity: usize, shape: Shape) {
+    let tally = assert_linearizable(
+        &format!("RedisSeatPool({capacity}) exact model"),
+        shape,
+        || Pool(RedisSeatPool::create(url, &fresh("lin-pool"), capacity).unwrap()),
+        |p| SeatModel::new(p.capacity(), 0),
+        |p, t, r, rec| pool_ops(p, t, r, rec, shape.ops),
+        pool_all_free,
+    );
+    assert_eq!(tally.histories, shape.rounds);
+}
+
+#[test]
+fn lin_redis_seat_pool() {
+    let srv = server();
+    let url = srv.url();
+    seat_campaign(&url, 8, Shape::new(4, 6, 150));
+    // Capacity 3: "full" answers all the time, checked exactly (no slack).
+    seat_campaign(&url, 3, Shape::new(4, 6, 150));
+}
+
+#[test]
+fn lin_redis_bounded_counter() {
+    let srv = server();
+    let url = srv.url();
+    let s = Shape::new(4, 6, 200);
+    assert_linearizable(
+        "RedisBoundedCounter(2, max 4)",
+        s,
+        || Bounded(RedisBoundedCounter::create(url.as_str(), &fresh("lin-b"), 2, 4).unwrap()),
+        |c| BoundedModel {
+            value: c.get(),
+            max: c.0.max(),
+        },
+        |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
+        bounded_total(2),
+    );
+}
+
+#[test]
+fn lin_redis_counter() {
+    let srv = server();
+    let url = srv.url();
+    let s = Shape::new(4, 6, 200);
+    assert_linearizable(
+        "RedisCounter",
+        s,
+        || RedisCounter::create(url.as_str(), &fresh("lin-c"), 0).unwrap(),
+        |_| CounterModel(0),
+        |c, _, r, rec| counter_ops(c, r, rec, s.ops),
+        counter_total,
+    );
+}
+
+/// The control: the same checker, the same workload, a GET/check/SET counter on
+/// the same server. It must be caught.
+#[test]
+fn lin_naive_get_set_is_rejected() {
+    let srv = server();
+    let url = srv.url();
+    let s = Shape {
+        rounds: 500,
+        ..Shape::new(4, 6, 0)
+    };
+    let (tally, rejection) = campaign(
+        "naive GET/SET bounded counter on Redis",
+        s,
+        || {
+            let key = fresh("naive");
+            let client = redis::Client::open(url.as_str()).unwrap();
+            let mut c = client.get_connection().unwrap();
+            let _: () = c.set(&key, 2).unwrap();
+            NaiveBounded {
+                client,
+                idle: Mutex::new(vec![c]),
+                key,
+                max: 4,
+            }
+        },
+        |c| BoundedModel {
+            value: c.get(),
+            max: c.max,
+        },
+        |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
+        |_, _| {},
+        true,
+    );
+    let e = rejection.unwrap_or_else(|| {
+        panic!(
+            "checker accepted all {} histories of a GET/SET counter",
+            tally.histories
+        )
+    });
+    println!("naive GET/SET evidence:\n{e:?}");
+    let _ = BoundedOp::Get; // the workload's ops, for the reader
+    let _: fn(&BoundedModel, &BoundedOp, &Result<u64, u64>) -> Option<BoundedModel> =
+        SequentialModel::step;
+}
