@@ -9,8 +9,8 @@ if ci_have_file fuzz/Cargo.toml; then
     ci_run cargo fmt --manifest-path fuzz/Cargo.toml --all -- --check
 fi
 
-ci_banner "clippy (all targets, all features)"
-ci_run cargo clippy --all-targets --all-features -- -D warnings
+ci_banner "clippy (the workspace, all targets, all features)"
+ci_run cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 ci_banner "clippy under --cfg loom (the lib and the loom models)"
 # Exactly what ci/loom.sh compiles; its own target dir so the normal build's
@@ -21,4 +21,4 @@ ci_run env RUSTFLAGS="--cfg loom" cargo clippy "${loom_targets[@]}" \
     --target x86_64-unknown-linux-gnu --target-dir target/loom -- -D warnings
 
 ci_banner "rustdoc (warnings denied)"
-ci_run env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
+ci_run env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features

@@ -3,8 +3,7 @@
 // Uses std threads; the loom models live in tests/loom/stacks.rs.
 #![cfg(not(loom))]
 
-#[path = "support/untagged_stack.rs"]
-mod untagged_stack;
+use racefree_conformance::untagged_stack;
 
 use racefree::{ArrayStack, TreiberStack};
 use static_assertions::{assert_impl_all, assert_not_impl_any};
@@ -236,7 +235,7 @@ fn treiber_stack_drops_each_item_once_after_concurrent_use() {
 }
 
 /// The ABA interleaving, run deterministically on the index stack of
-/// `tests/support/untagged_stack.rs`: a pop reads `head = 0, next = 1` and is
+/// `racefree_conformance::untagged_stack`: a pop reads `head = 0, next = 1` and is
 /// "preempted" while another owner pops 0 and 1 and pushes 0 back. Returns what
 /// everyone holds plus what the stack still holds.
 fn aba_schedule<const TAGGED: bool>(s: &IndexStack<3, TAGGED>) -> Vec<usize> {

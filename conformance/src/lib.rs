@@ -10,7 +10,9 @@
 //!   workloads that drive any subject implementing the small `*Like` traits;
 //! - [`synth`]: synthetic linearizable histories for testing the checker;
 //! - [`server`]: starting and stopping a throwaway `redis-server` on 127.0.0.1
-//!   for tests, demos and benchmarks (no dependency on any Redis client).
+//!   for tests, demos and benchmarks (no dependency on any Redis client);
+//! - [`untagged_stack`]: a DELIBERATELY BROKEN (untagged) index stack beside the
+//!   same algorithm with a tag, for the ABA tests, loom models and demo.
 //!
 //! This crate is `publish = false`: it exists for tests only.
 
@@ -21,3 +23,4 @@ pub mod models;
 pub mod server;
 pub mod subjects;
 pub mod synth;
+pub mod untagged_stack;

@@ -4,7 +4,7 @@
 //! back, the stale CAS still succeeds and installs B, which someone else holds:
 //! indices are duplicated or lost. A tag in the head makes that CAS fail.
 //!
-//! The broken stack is `tests/support/untagged_stack.rs` (shared with the tests
+//! The broken stack is `racefree_conformance::untagged_stack` (shared with the tests
 //! and the loom model); its `pop_with` runs our `gap()` between the pop's read
 //! and its CAS, which is where a preemption has to land for ABA to happen.
 
@@ -15,7 +15,7 @@ use racefree::ArrayStack;
 use crate::cli::Options;
 use crate::harness::{gap, race, timed, Checked, Marks, Progress, Tally};
 use crate::report::{Kind, Row, Scenario};
-use crate::untagged_stack::IndexStack;
+use racefree_conformance::untagged_stack::IndexStack;
 
 /// Stack capacity, and the items 0..CAP that circulate through it.
 const CAP: usize = 4;

@@ -25,8 +25,6 @@ mod coupons;
 mod harness;
 mod report;
 mod seats;
-#[path = "../../tests/support/untagged_stack.rs"]
-mod untagged_stack;
 
 use std::process::ExitCode;
 use std::time::Instant;

@@ -54,7 +54,7 @@
 //! are the price of booking without a lock (closing them would make a claimer
 //! wait for a preempted thread); they never affect safety: a seat is never held
 //! twice, a group is never partly booked, and a lost claim keeps nothing. The
-//! linearizability tests check exactly this contract (`tests/linearizability.rs`).
+//! linearizability tests check exactly this contract (`tests/linearizability/`).
 //!
 //! # Leaks
 //! `core::mem::forget` of a [`Seat`] or [`SeatGroup`], or dropping a [`Ticket`]

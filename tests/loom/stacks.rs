@@ -1,9 +1,8 @@
 //! Loom models for the stacks: push/pop races and the ABA pattern, each ending by
 //! draining the stack and checking every item comes back exactly once. The same ABA
-//! model run on the deliberately broken untagged stack (tests/support) must fail.
+//! model run on the deliberately broken untagged stack (racefree_conformance) must fail.
 
-#[path = "../support/untagged_stack.rs"]
-mod untagged_stack;
+use racefree_conformance::untagged_stack;
 
 use super::model;
 use loom::sync::Arc;

@@ -20,9 +20,8 @@
 //! [`IndexStack::pop_with`] runs a closure between the pop's read of the head and
 //! its CAS, which makes the ABA interleaving reproducible on one thread.
 //!
-//! Self-contained on purpose (it is included by path from tests and examples):
+//! The one copy, used by the stack tests, the loom models and the races demo:
 //! std atomics normally, loom's under `cfg(loom)`.
-#![allow(dead_code)]
 
 #[cfg(loom)]
 use loom::sync::atomic::{AtomicUsize, Ordering};
