@@ -346,9 +346,8 @@ impl<T, const N: usize> fmt::Debug for ArrayStack<T, N> {
 mod tests {
     extern crate std;
 
+    use super::super::test_support;
     use super::ArrayStack;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::vec::Vec;
 
     #[test]
     fn lifo_and_full() {
@@ -373,116 +372,27 @@ mod tests {
         assert_eq!(s.pop(), None);
     }
 
-    struct Counted<'a>(&'a AtomicUsize);
-    impl Drop for Counted<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
     #[test]
     fn drops_remaining_items_once() {
-        let drops = AtomicUsize::new(0);
-        {
-            let s = ArrayStack::<Counted<'_>, 8>::new();
-            for _ in 0..6 {
-                assert!(s.push(Counted(&drops)).is_ok());
-            }
-            drop(s.pop());
-            drop(s.pop());
-            assert!(s.push(Counted(&drops)).is_ok());
-            assert_eq!(drops.load(Ordering::Relaxed), 2);
-        }
-        assert_eq!(drops.load(Ordering::Relaxed), 7);
+        test_support::drops_remaining_items_once(ArrayStack::<_, 8>::new());
     }
 
-    /// An item whose `Drop` panics when `boom` is set.
-    struct Loud<'a> {
-        drops: &'a AtomicUsize,
-        boom: bool,
-    }
-    impl Drop for Loud<'_> {
-        fn drop(&mut self) {
-            self.drops.fetch_add(1, Ordering::Relaxed);
-            if self.boom {
-                panic!("item drop panicked");
-            }
-        }
-    }
-
-    /// Issue 18, finding 3: 0.1 stopped at the first panicking item and leaked
-    /// the rest (and, for `TreiberStack`, every node). Under miri a leaked node is
-    /// an error of its own.
     #[test]
     fn drop_continues_after_a_panicking_item() {
-        let drops = AtomicUsize::new(0);
-        let s = ArrayStack::<Loud<'_>, 8>::new();
-        for i in 0..6 {
-            let item = Loud {
-                drops: &drops,
-                boom: i == 3,
-            };
-            assert!(s.push(item).is_ok());
-        }
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(s)));
-        assert!(r.is_err(), "the item's panic goes on");
-        assert_eq!(drops.load(Ordering::Relaxed), 6, "every item dropped once");
+        test_support::drop_continues_after_a_panicking_item(ArrayStack::<_, 8>::new());
     }
 
     #[test]
     fn zero_sized_and_over_aligned_items() {
-        #[derive(Debug, PartialEq)]
-        #[repr(align(256))]
-        struct Aligned(u8);
-        let zst = ArrayStack::<(), 4>::new();
-        let big = ArrayStack::<Aligned, 4>::new();
-        for i in 0..4 {
-            zst.push(()).unwrap();
-            big.push(Aligned(i)).unwrap();
-        }
-        for i in (0..4).rev() {
-            assert_eq!(zst.pop(), Some(()));
-            let item = big.pop().unwrap();
-            assert_eq!(item, Aligned(i));
-            assert_eq!(&item as *const Aligned as usize % 256, 0);
-        }
-        assert_eq!(zst.pop(), None);
-        assert_eq!(big.pop(), None);
+        test_support::zero_sized_and_over_aligned_items(
+            ArrayStack::<_, 4>::new(),
+            ArrayStack::<_, 4>::new(),
+        );
     }
 
-    /// Small enough for miri with many seeds; every value comes back exactly once.
+    /// A 4-slot stack, so pushes often find it full.
     #[test]
     fn miri_concurrent_push_pop_unique() {
-        const THREADS: usize = 3;
-        const PER: usize = if cfg!(miri) { 20 } else { 2_000 };
-        let s = ArrayStack::<usize, 4>::new();
-        let popped: Vec<Vec<usize>> = std::thread::scope(|sc| {
-            let hs: Vec<_> = (0..THREADS)
-                .map(|t| {
-                    let s = &s;
-                    sc.spawn(move || {
-                        let mut got = Vec::new();
-                        for i in 0..PER {
-                            let mut v = t * PER + i;
-                            while let Err(back) = s.push(v) {
-                                v = back;
-                                got.extend(s.pop());
-                            }
-                            if i % 2 == 0 {
-                                got.extend(s.pop());
-                            }
-                        }
-                        got
-                    })
-                })
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        let mut all: Vec<usize> = popped.into_iter().flatten().collect();
-        while let Some(v) = s.pop() {
-            all.push(v);
-        }
-        all.sort_unstable();
-        assert_eq!(all, (0..THREADS * PER).collect::<Vec<_>>());
+        test_support::concurrent_push_pop_unique(ArrayStack::<_, 4>::new());
     }
 }

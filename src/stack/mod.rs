@@ -16,6 +16,8 @@
 
 mod array;
 mod tagged;
+#[cfg(all(test, not(loom)))]
+mod test_support;
 #[cfg(racefree_double_word_cas)]
 mod treiber;
 

@@ -337,8 +337,8 @@ impl<T> fmt::Debug for TreiberStack<T> {
 mod tests {
     extern crate std;
 
+    use super::super::test_support;
     use super::TreiberStack;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::vec::Vec;
 
     #[test]
@@ -357,27 +357,9 @@ mod tests {
         assert_eq!(s.pop(), Some(1));
     }
 
-    struct Counted<'a>(&'a AtomicUsize);
-    impl Drop for Counted<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
     #[test]
     fn drops_remaining_items_once() {
-        let drops = AtomicUsize::new(0);
-        {
-            let s = TreiberStack::new();
-            for _ in 0..6 {
-                s.push(Counted(&drops));
-            }
-            drop(s.pop());
-            drop(s.pop());
-            s.push(Counted(&drops));
-            assert_eq!(drops.load(Ordering::Relaxed), 2);
-        }
-        assert_eq!(drops.load(Ordering::Relaxed), 7);
+        test_support::drops_remaining_items_once(TreiberStack::new());
     }
 
     /// Issue 18, finding 1, the run-time half (`tests/compile-fail` holds the
@@ -398,89 +380,18 @@ mod tests {
         drop(words);
     }
 
-    /// An item whose `Drop` panics when `boom` is set.
-    struct Loud<'a> {
-        drops: &'a AtomicUsize,
-        boom: bool,
-    }
-    impl Drop for Loud<'_> {
-        fn drop(&mut self) {
-            self.drops.fetch_add(1, Ordering::Relaxed);
-            if self.boom {
-                panic!("item drop panicked");
-            }
-        }
-    }
-
-    /// Issue 18, finding 3: 0.1 stopped at the first panicking item and leaked
-    /// the rest (and, for `TreiberStack`, every node). Under miri a leaked node is
-    /// an error of its own.
     #[test]
     fn drop_continues_after_a_panicking_item() {
-        let drops = AtomicUsize::new(0);
-        let s = TreiberStack::new();
-        for i in 0..6 {
-            let item = Loud {
-                drops: &drops,
-                boom: i == 3,
-            };
-            s.push(item);
-        }
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(s)));
-        assert!(r.is_err(), "the item's panic goes on");
-        assert_eq!(drops.load(Ordering::Relaxed), 6, "every item dropped once");
+        test_support::drop_continues_after_a_panicking_item(TreiberStack::new());
     }
 
     #[test]
     fn zero_sized_and_over_aligned_items() {
-        #[derive(Debug, PartialEq)]
-        #[repr(align(256))]
-        struct Aligned(u8);
-        let zst = TreiberStack::new();
-        let big = TreiberStack::new();
-        for i in 0..4 {
-            zst.push(());
-            big.push(Aligned(i));
-        }
-        for i in (0..4).rev() {
-            assert_eq!(zst.pop(), Some(()));
-            let item = big.pop().unwrap();
-            assert_eq!(item, Aligned(i));
-            assert_eq!(&item as *const Aligned as usize % 256, 0);
-        }
-        assert_eq!(zst.pop(), None);
-        assert_eq!(big.pop(), None);
+        test_support::zero_sized_and_over_aligned_items(TreiberStack::new(), TreiberStack::new());
     }
 
-    /// Small enough for miri with many seeds; every value comes back exactly once.
     #[test]
     fn miri_concurrent_push_pop_unique() {
-        const THREADS: usize = 3;
-        const PER: usize = if cfg!(miri) { 20 } else { 2_000 };
-        let s = TreiberStack::new();
-        let popped: Vec<Vec<usize>> = std::thread::scope(|sc| {
-            let hs: Vec<_> = (0..THREADS)
-                .map(|t| {
-                    let s = &s;
-                    sc.spawn(move || {
-                        let mut got = Vec::new();
-                        for i in 0..PER {
-                            s.push(t * PER + i);
-                            if i % 2 == 0 {
-                                got.extend(s.pop());
-                            }
-                        }
-                        got
-                    })
-                })
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        let mut all: Vec<usize> = popped.into_iter().flatten().collect();
-        while let Some(v) = s.pop() {
-            all.push(v);
-        }
-        all.sort_unstable();
-        assert_eq!(all, (0..THREADS * PER).collect::<Vec<_>>());
+        test_support::concurrent_push_pop_unique(TreiberStack::new());
     }
 }
