@@ -13,12 +13,9 @@ use core::num::NonZeroUsize;
 
 use crate::sync::{cas_update, AtomicUsize, Ordering};
 
-#[cfg(not(loom))]
-static NEXT_IDENTITY: AtomicUsize = AtomicUsize::new(1);
-
-#[cfg(loom)]
-loom::lazy_static! {
-    static ref NEXT_IDENTITY: AtomicUsize = AtomicUsize::new(1);
+crate::sync::static_atomic! {
+    /// The next identity to hand out; identities start at 1.
+    static NEXT_IDENTITY: AtomicUsize = AtomicUsize::new(1);
 }
 
 /// Draws a fresh, never-before-used identity for a ticket issued by `caller`
@@ -27,7 +24,7 @@ fn fresh(caller: &str) -> NonZeroUsize {
     // Relaxed (load, success, failure): the counter only has to hand out distinct
     // numbers, which the RMW's modification order guarantees; no data is
     // published through it.
-    // A plain static natively, a lazy static under loom: both coerce.
+    // A plain static natively, a lazy static under loom (`static_atomic!`).
     let next: &AtomicUsize = &NEXT_IDENTITY;
     match cas_update(
         next,

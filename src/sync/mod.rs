@@ -115,6 +115,22 @@ pub(crate) fn cas_update<A: CasAtomic>(
     }
 }
 
+/// Declares a private global atomic: a plain `static` natively, a
+/// `loom::lazy_static!` under loom (which must start every explored execution
+/// from a fresh value).
+/// Use it as `&*NAME` or through a `&Atomic` binding, which both worlds coerce to.
+macro_rules! static_atomic {
+    ($(#[$m:meta])* static $name:ident: $ty:ty = $init:expr;) => {
+        #[cfg(not(loom))]
+        $(#[$m])* static $name: $ty = $init;
+        #[cfg(loom)]
+        loom::lazy_static! {
+            $(#[$m])* static ref $name: $ty = $init;
+        }
+    };
+}
+pub(crate) use static_atomic;
+
 /// Declares a function that is `const` natively and a plain `fn` under loom
 /// (whose atomics have no `const` constructors). Crate-private.
 macro_rules! const_fn {
