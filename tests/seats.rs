@@ -94,11 +94,35 @@ fn full_house_books_every_seat_once() {
 }
 
 /// Threads churn singles, exact seats and groups; a flag per seat, set while a
-/// holder has it, proves no seat ever has two holders at once.
+/// holder has it, proves no seat ever has two holders at once. Twice: a pool
+/// spanning two words, and a pool of 40 words (large enough for the full-word
+/// summary) whose every word is full but for one seat, so that claims keep
+/// filling words and releases keep reopening them.
 #[test]
 fn churn_never_gives_a_seat_two_holders() {
-    let capacity = 3 * usize::BITS as usize / 2; // spans two words
+    let bits = usize::BITS as usize;
+    churn_with_flags(3 * bits / 2, 0);
+    churn_with_flags(40 * bits, bits);
+}
+
+/// The churn of `churn_never_gives_a_seat_two_holders` on a pool of `capacity`
+/// seats of which all but one in every `spacing` are held throughout (none when
+/// `spacing` is 0).
+fn churn_with_flags(capacity: usize, spacing: usize) {
     let pool = SeatPool::new(capacity);
+    let kept: Vec<Ticket> = if spacing == 0 {
+        Vec::new()
+    } else {
+        let (reopened, kept): (Vec<Ticket>, Vec<Ticket>) = pool
+            .try_reserve_many(capacity)
+            .unwrap()
+            .confirm()
+            .into_iter()
+            .partition(|t| t.id() % spacing == 0);
+        reopened.into_iter().for_each(|t| pool.cancel(t).unwrap());
+        kept
+    };
+    let free = capacity - kept.len();
     let owned: Vec<AtomicBool> = (0..capacity).map(|_| AtomicBool::new(false)).collect();
     let take = |id: usize| {
         assert!(
@@ -146,8 +170,14 @@ fn churn_never_gives_a_seat_two_holders() {
             });
         }
     });
-    assert_eq!(pool.available(), capacity);
+    assert_eq!(pool.available(), free);
     assert!(owned.iter().all(|f| !f.load(Ordering::Relaxed)));
+    kept.into_iter().for_each(|t| pool.cancel(t).unwrap());
+    assert_eq!(pool.available(), capacity);
+    assert_eq!(
+        pool.try_reserve_many(capacity).map(|g| g.len()),
+        Some(capacity)
+    );
 }
 
 /// Group churn: groups of many sizes against singles and confirmed tickets;

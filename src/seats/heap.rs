@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use super::bits::words_for;
 use super::pool::{sealed, SeatPoolIn};
-use super::raw::{free_word, Core, Header, Word};
+use super::raw::{free_word, summary_words, Core, Header, Word};
 use super::SeatError;
 
 /// A bounded pool of `capacity` seats (ids `0..capacity`), any capacity chosen at
@@ -67,6 +67,10 @@ pub struct HeapStorage {
     header: Header,
     /// The bitmap, one logical word every [`STRIDE`] words.
     words: Box<[Word]>,
+    /// The full-word summary, packed: one bit per logical word (see
+    /// `Core::claim`), so that the last free seat of a large pool is found
+    /// without reading every word.
+    summary: Box<[Word]>,
 }
 
 impl sealed::Storage for HeapStorage {
@@ -74,7 +78,7 @@ impl sealed::Storage for HeapStorage {
 
     #[inline]
     fn core(&self) -> Core<'_> {
-        Core::new(&self.header, &self.words, STRIDE)
+        Core::new(&self.header, &self.words, STRIDE).with_summary(&self.summary)
     }
 }
 
@@ -105,6 +109,11 @@ fn padded_words(capacity: usize) -> Result<Box<[Word]>, SeatError> {
     let len = words_for(capacity)
         .checked_mul(STRIDE)
         .ok_or(SeatError::CapacityTooLarge)?;
+    free_words(len)
+}
+
+/// `len` free words, allocated fallibly.
+fn free_words(len: usize) -> Result<Box<[Word]>, SeatError> {
     // A slice of more than `isize::MAX` bytes cannot exist.
     core::alloc::Layout::array::<Word>(len).map_err(|_| SeatError::CapacityTooLarge)?;
     let mut words = Vec::new();
@@ -167,6 +176,7 @@ impl SeatPoolIn<HeapStorage> {
         Ok(Self::from_storage(HeapStorage {
             header: Header::new(capacity),
             words: padded_words(capacity)?,
+            summary: free_words(summary_words(capacity))?,
         }))
     }
 }

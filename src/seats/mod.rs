@@ -34,6 +34,14 @@
 //! - **Hints**: scans start at a per-thread word (with `std`) or a shared relaxed
 //!   word (without), so a nearly full pool of thousands of seats is not scanned
 //!   from word 0 every time and threads spread over different words.
+//! - **Full-word summary** (`SeatPool` of more than 32 words, i.e. 2,048 seats on
+//!   64-bit targets): one bit per bitmap word, set while the word is full, so a
+//!   scan jumps over full words and the last free seat of a million is found after
+//!   a few hundred summary words, not 15,625 bitmap words. It is a hint: a claim
+//!   that fills a word marks it and looks again, a release that frees a seat in a
+//!   full word unmarks it before giving its units back, and a scan that followed
+//!   the summary once round without success does one lap over every word, so a
+//!   stale mark costs a detour, never a seat or progress (`raw.rs`, `Core::claim`).
 //!
 //! # What `available()` shows while claims are in flight
 //! `available()` is the admission count: seats not promised to any claimer. A
@@ -63,16 +71,16 @@
 //!
 //! # Layout
 //! - [`SeatPool`] (heap) keeps each bitmap word on a 128-byte line of its own, so
-//!   claimers in different words never share a cache line. Measured with
-//!   `cargo bench --bench summary` on 2 cores, 4,096 seats 95% full, where the
-//!   free seats cluster in a few neighbouring words: ~40–47 Mops/s padded against
-//!   ~15–24 packed (2 and 8 threads), i.e. ~3× a mutex free-list instead of
-//!   0.8–1.8×. The cost is 128 bytes per `usize::BITS` seats: 2 bytes a seat on
-//!   64-bit targets (a 4,096-seat bitmap is 8 KiB), 4 bytes a seat on 32-bit ones
-//!   (16 KiB).
+//!   claimers in different words never share a cache line (a nearly full pool,
+//!   whose free seats cluster in a few neighbouring words, keeps ahead of a mutex
+//!   that way: BENCHMARKS.md). The cost is 128 bytes per `usize::BITS` seats: 2
+//!   bytes a seat on 64-bit targets (a 4,096-seat bitmap is 8 KiB), 4 bytes a seat
+//!   on 32-bit ones (16 KiB). The full-word summary adds one packed bit per word
+//!   (about 0.1%).
 //! - [`ArraySeatPool`] stays packed (`usize` after `usize`, 1 bit a seat): a
 //!   4,096-seat bitmap is 512 bytes on any target, which matters more in firmware
-//!   than multi-core contention.
+//!   than multi-core contention. It keeps no summary (a `const` generic cannot
+//!   size one): a nearly full inline pool of many thousand seats scans its words.
 //!
 //! Every claim and release also touches the one admission counter; that shared
 //! line is the price of all-or-nothing groups.

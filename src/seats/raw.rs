@@ -26,6 +26,25 @@ crate::const_fn! {
     }
 }
 
+/// How many packed words the full-word summary of a pool of `capacity` seats
+/// takes: one bit per bitmap word (about 0.1% of a padded heap bitmap), or none
+/// for a pool of at most [`SUMMARY_MIN_WORDS`] words.
+#[inline]
+pub(crate) const fn summary_words(capacity: usize) -> usize {
+    let words = bits::words_for(capacity);
+    if words <= SUMMARY_MIN_WORDS {
+        0
+    } else {
+        bits::words_for(words)
+    }
+}
+
+/// The largest bitmap scanned without a summary: a lap over this many words
+/// costs less than keeping the summary up to date when a small pool is nearly
+/// full (measured with `cargo bench --bench seat_scale`). Under loom every pool
+/// keeps one, so that the models' small pools check it.
+pub(crate) const SUMMARY_MIN_WORDS: usize = if cfg!(loom) { 0 } else { 32 };
+
 /// Everything a pool has besides its words. A storage keeps it next to (or, in
 /// a mapping, in front of) the words; `repr(C)` so that its layout is fixed.
 #[derive(Debug)]
@@ -72,6 +91,10 @@ pub struct Core<'a> {
     /// 1 for a packed bitmap; more to keep each logical word on a cache line of
     /// its own (the words in between are never touched).
     stride: usize,
+    /// The full-word summary: bit `w % BITS` of `summary[w / BITS]` set means
+    /// logical word `w` was seen full (see "The full-word summary" on
+    /// [`Core::claim`]); empty when the storage keeps none.
+    summary: &'a [Word],
 }
 
 impl<'a> Core<'a> {
@@ -85,7 +108,16 @@ impl<'a> Core<'a> {
             header,
             words,
             stride,
+            summary: &[],
         }
+    }
+
+    /// This view with a full-word summary: `summary_words(capacity)` packed words,
+    /// all zero when the pool is new.
+    #[inline]
+    pub(crate) fn with_summary(self, summary: &'a [Word]) -> Self {
+        debug_assert_eq!(summary.len(), summary_words(self.header.capacity));
+        Self { summary, ..self }
     }
 
     #[inline]
@@ -200,11 +232,29 @@ impl<'a> Core<'a> {
     /// bits yet), so the scan always ends. It keeps exactly the bits each
     /// `fetch_or(mask)` turned from 0 to 1, never the whole mask (bits in it may
     /// have been taken by others since we looked), and never rolls a bit back.
+    ///
+    /// # The full-word summary
+    ///
+    /// With a summary, a scan that leaves a word jumps straight to the next word
+    /// not marked full, so the last free seat of a million is found after reading
+    /// a few hundred summary words instead of 15,625 bitmap words. A claim that
+    /// fills a word marks it full and then looks at the word again, unmarking it
+    /// if a release got in between; a release that frees a seat in a full word
+    /// unmarks it before giving its units back. The summary is a hint and nothing
+    /// more: a mark can be stale for a moment (a claimer preempted between its
+    /// mark and its second look), so a scan that has followed the summary once
+    /// round without finding its bits does one lap over every word, which finds
+    /// them whatever the marks say. Correctness never reads the summary; a stale
+    /// mark costs a detour, never a seat.
     fn claim(self, mut need: usize, mut keep: impl FnMut(usize, usize)) {
         debug_assert!(need > 0);
-        let start = self.header.hint.start(self.word_count());
+        let words = self.word_count();
+        let start = self.header.hint.start(words);
         let mut w = start;
         let mut lost_a_race = false;
+        // Words moved past in this lap, and whether the lap follows the summary.
+        let mut travelled = 0;
+        let mut guided = !self.summary.is_empty();
         loop {
             let word = self.word(w);
             let valid = valid_mask(w, self.header.capacity);
@@ -224,6 +274,9 @@ impl<'a> Core<'a> {
                 if won != mask {
                     lost_a_race = true;
                 }
+                if (old | mask) & valid == valid {
+                    self.mark_full(w, valid);
+                }
                 if won != 0 {
                     keep(w, won);
                     need -= won.count_ones() as usize;
@@ -240,13 +293,72 @@ impl<'a> Core<'a> {
                 }
                 seen = old | mask;
             }
-            w = self.next_word(w);
-            if w == start {
-                // Every word looked full: bits moved under the scan (a release
-                // behind it, a claim ahead of it). Clear bits exist; go again.
+            let next = self.next_word(w);
+            let (to, step) = match guided.then(|| self.next_open_word(next)).flatten() {
+                Some(open) => (open, 1 + (open + words - next) % words),
+                // Unguided, or every word marked full: the next word.
+                None => (next, 1),
+            };
+            travelled += step;
+            w = to;
+            if travelled >= words {
+                // A whole lap without our bits: bits moved under the scan (a
+                // release behind it, a claim ahead of it), or a mark is stale.
+                // Clear bits exist; go again, the next lap over every word.
+                travelled = 0;
+                guided = false;
                 spin_hint();
             }
         }
+    }
+
+    /// After a claim found word `w` full: marks it in the summary, then looks at
+    /// it again and unmarks it if a release freed a seat in between.
+    #[inline]
+    fn mark_full(self, w: usize, valid: usize) {
+        let Some(entry) = self.summary.get(w / BITS) else {
+            return;
+        };
+        let bit = 1 << (w % BITS);
+        // Acquire: pairs with the Release `fetch_and` in `mark_open`: if this mark
+        // comes after a release's unmark, the second look below sees the seat that
+        // release freed.
+        entry.fetch_or(bit, Ordering::Acquire);
+        // Relaxed: ordered after the release's fetch_and by the Acquire above.
+        if self.word(w).load(Ordering::Relaxed) & valid != valid {
+            self.mark_open(w);
+        }
+    }
+
+    /// Unmarks word `w` in the summary (it has a free seat, or may have).
+    #[inline]
+    fn mark_open(self, w: usize) {
+        if let Some(entry) = self.summary.get(w / BITS) {
+            // Release: pairs with the Acquire `fetch_or` in `mark_full` (above).
+            entry.fetch_and(!(1 << (w % BITS)), Ordering::Release);
+        }
+    }
+
+    /// The first word from `w` on (wrapping, one lap) that the summary does not
+    /// mark full, or `None` if it marks every word full.
+    fn next_open_word(self, w: usize) -> Option<usize> {
+        let words = self.word_count();
+        let groups = self.summary.len();
+        let (first, skip) = (w / BITS, w % BITS);
+        for i in 0..=groups {
+            let g = (first + i) % groups;
+            // Relaxed: a hint; a stale mark only costs a detour (see `claim`).
+            let mut open = !self.summary[g].load(Ordering::Relaxed) & valid_mask(g, words);
+            if i == 0 {
+                open &= usize::MAX << skip; // words from `w` on
+            } else if i == groups {
+                open &= !(usize::MAX << skip); // back round: the words before `w`
+            }
+            if open != 0 {
+                return Some(g * BITS + open.trailing_zeros() as usize);
+            }
+        }
+        None
     }
 
     /// Frees the seats of `mask` in word `w` (all held by the caller), then gives
@@ -267,6 +379,11 @@ impl<'a> Core<'a> {
             mask,
             "racefree: released a seat that was not taken"
         );
+        let valid = valid_mask(w, self.header.capacity);
+        if old & valid == valid {
+            // The word was full: it is not any more (before the units go back).
+            self.mark_open(w);
+        }
     }
 
     /// Frees a group: every bit first, then all its units in one step.
