@@ -32,10 +32,10 @@ crate::const_fn! {
 #[inline]
 pub(crate) const fn summary_words(capacity: usize) -> usize {
     let words = bits::words_for(capacity);
-    if words <= SUMMARY_MIN_WORDS {
-        0
-    } else {
+    if words > SUMMARY_MIN_WORDS {
         bits::words_for(words)
+    } else {
+        0
     }
 }
 
