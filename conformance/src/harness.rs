@@ -67,6 +67,30 @@ impl Shape {
     }
 }
 
+/// Runs `work(thread)` on `threads` scoped threads that wait on one barrier, so
+/// they start together; returns their results in thread order.
+///
+/// # Panics
+/// When a thread panics.
+pub fn together<R: Send>(threads: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (barrier, work) = (&barrier, &work);
+                s.spawn(move || {
+                    barrier.wait();
+                    work(t)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker thread panicked"))
+            .collect()
+    })
+}
+
 /// Runs one round: `threads` threads wait on a barrier, then each runs `worker`
 /// with its own recorder and generator. Returns the merged history.
 pub fn run_round<T, Op, Ret, W>(
@@ -82,27 +106,12 @@ where
     W: Fn(&T, usize, &mut Rng, &mut Recorder<'_, Op, Ret>) + Sync,
 {
     let clock = Clock::new();
-    let barrier = Barrier::new(threads);
-    let per_thread = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (clock, barrier, worker) = (&clock, &barrier, &worker);
-                s.spawn(move || {
-                    let mut rng =
-                        Rng::new(seed ^ (t as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
-                    let mut rec = Recorder::new(clock, t);
-                    barrier.wait();
-                    worker(target, t, &mut rng, &mut rec);
-                    rec.finish()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("worker thread panicked"))
-            .collect()
-    });
-    History::from_threads(per_thread)
+    History::from_threads(together(threads, |t| {
+        let mut rng = Rng::new(seed ^ (t as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
+        let mut rec = Recorder::new(&clock, t);
+        worker(target, t, &mut rng, &mut rec);
+        rec.finish()
+    }))
 }
 
 /// What a campaign saw.
