@@ -73,14 +73,29 @@ impl Shape {
 /// # Panics
 /// When a thread panics.
 pub fn together<R: Send>(threads: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    prepared_together(threads, |_| (), |t, ()| work(t))
+}
+
+/// As [`together`], but each thread first runs `prepare(thread)` (a client of
+/// its own, a generator) and only then waits on the barrier, so the preparation
+/// is not part of the race; `work(thread, prepared)` runs after the barrier.
+///
+/// # Panics
+/// When a thread panics.
+pub fn prepared_together<P, R: Send>(
+    threads: usize,
+    prepare: impl Fn(usize) -> P + Sync,
+    work: impl Fn(usize, P) -> R + Sync,
+) -> Vec<R> {
     let barrier = Barrier::new(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (barrier, work) = (&barrier, &work);
+                let (barrier, prepare, work) = (&barrier, &prepare, &work);
                 s.spawn(move || {
+                    let prepared = prepare(t);
                     barrier.wait();
-                    work(t)
+                    work(t, prepared)
                 })
             })
             .collect();
@@ -106,12 +121,18 @@ where
     W: Fn(&T, usize, &mut Rng, &mut Recorder<'_, Op, Ret>) + Sync,
 {
     let clock = Clock::new();
-    History::from_threads(together(threads, |t| {
-        let mut rng = Rng::new(seed ^ (t as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
-        let mut rec = Recorder::new(&clock, t);
-        worker(target, t, &mut rng, &mut rec);
-        rec.finish()
-    }))
+    let per_thread = prepared_together(
+        threads,
+        |t| {
+            let rng = Rng::new(seed ^ (t as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
+            (rng, Recorder::new(&clock, t))
+        },
+        |t, (mut rng, mut rec)| {
+            worker(target, t, &mut rng, &mut rec);
+            rec.finish()
+        },
+    );
+    History::from_threads(per_thread)
 }
 
 /// What a campaign saw.
