@@ -15,7 +15,7 @@ use racefree::ArrayStack;
 use crate::cli::Options;
 use crate::harness::{gap, Checked, Marks, Runs, Tally};
 use crate::report::{Kind, Row, Scenario};
-use racefree_conformance::untagged_stack::IndexStack;
+use racefree_conformance::untagged_stack::{drain_at_most, IndexStack};
 
 /// Stack capacity, and the items 0..CAP that circulate through it.
 const CAP: usize = 4;
@@ -51,7 +51,7 @@ fn churn(
 /// from the drained stack plus whatever threads still hold; each item that
 /// does not counts once. Draining stops after CAP + 1 pops, in case corruption
 /// made a cycle.
-fn check(threads: Vec<Churned>, mut pop: impl FnMut() -> Option<usize>) -> Checked {
+fn check(threads: Vec<Churned>, pop: impl FnMut() -> Option<usize>) -> Checked {
     let mut seen = [0u64; CAP];
     let mut extra = 0;
     let mut attempts = 0;
@@ -63,12 +63,7 @@ fn check(threads: Vec<Churned>, mut pop: impl FnMut() -> Option<usize>) -> Check
         attempts += tried;
         held.into_iter().for_each(&mut count);
     }
-    for _ in 0..=CAP {
-        match pop() {
-            Some(v) => count(v),
-            None => break,
-        }
-    }
+    drain_at_most(CAP, pop).into_iter().for_each(count);
     let anomalies = seen.iter().filter(|&&n| n != 1).count() as u64 + extra;
     Checked {
         attempts,

@@ -8,7 +8,7 @@ use super::model;
 use loom::sync::Arc;
 use loom::thread;
 use racefree::{ArrayStack, TreiberStack};
-use untagged_stack::{check_exactly_once, TaggedStack, UntaggedStack};
+use untagged_stack::{check_exactly_once, drain_at_most, TaggedStack, UntaggedStack};
 
 /// A stack as the models see it.
 trait Stack: Send + Sync + 'static {
@@ -16,14 +16,7 @@ trait Stack: Send + Sync + 'static {
     fn pop(&self) -> Option<usize>;
     /// Pops at most `limit + 1` items (a corrupted stack may cycle).
     fn drain(&self, limit: usize) -> Vec<usize> {
-        let mut out = Vec::new();
-        while out.len() <= limit {
-            match self.pop() {
-                Some(v) => out.push(v),
-                None => break,
-            }
-        }
-        out
+        drain_at_most(limit, || self.pop())
     }
 }
 
