@@ -12,8 +12,14 @@ use racefree_redis::{
 use std::collections::HashSet;
 use std::time::Duration;
 
-fn short_lease() -> Config {
-    Config::default().lease(Duration::from_millis(200))
+/// A lease short enough for a test to wait out.
+const SHORT_LEASE: Duration = Duration::from_millis(200);
+
+/// Creates the pool `name` of `capacity` seats, whose holds last `lease`.
+fn pool_with_lease(url: &str, name: &str, capacity: usize, lease: Duration) -> RedisSeatPool {
+    RedisSeatPool::create(url, name, capacity)
+        .unwrap()
+        .with_config(Config::default().lease(lease))
 }
 
 #[test]
@@ -176,9 +182,7 @@ fn last_seat_is_sold_once_under_many_clients() {
 #[test]
 fn lease_expiry_returns_a_held_seat() {
     let srv = server();
-    let pool = RedisSeatPool::create(srv.url(), "lease", 2)
-        .unwrap()
-        .with_config(short_lease());
+    let pool = pool_with_lease(&srv.url(), "lease", 2, SHORT_LEASE);
     let hold = pool.try_reserve_seat(0).unwrap().unwrap();
     let ticket = pool
         .try_reserve_seat(1)
@@ -203,9 +207,7 @@ fn lease_expiry_returns_a_held_seat() {
 #[test]
 fn renew_keeps_a_hold() {
     let srv = server();
-    let pool = RedisSeatPool::create(srv.url(), "renew", 1)
-        .unwrap()
-        .with_config(Config::default().lease(Duration::from_secs(30)));
+    let pool = pool_with_lease(&srv.url(), "renew", 1, Duration::from_secs(30));
     let hold = pool.try_reserve().unwrap().unwrap();
     hold.renew().unwrap();
     let group = {
@@ -219,9 +221,7 @@ fn renew_keeps_a_hold() {
 #[test]
 fn late_confirm_is_fenced() {
     let srv = server();
-    let slow = RedisSeatPool::create(srv.url(), "fence", 1)
-        .unwrap()
-        .with_config(short_lease());
+    let slow = pool_with_lease(&srv.url(), "fence", 1, SHORT_LEASE);
     let fast = RedisSeatPool::open(srv.url(), "fence").unwrap();
     let hold = slow.try_reserve().unwrap().unwrap();
     let group = slow.try_reserve_many(1);
