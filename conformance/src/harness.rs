@@ -150,10 +150,27 @@ pub struct Tally {
     pub first_rejection: Option<usize>,
 }
 
+/// What a campaign expects of its histories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Every history is linearizable: the first rejection panics, printing it.
+    Linearizable,
+    /// A known-bad subject: the campaign stops at the first rejection, prints
+    /// it as evidence and returns it; finding none panics.
+    Rejection,
+    /// Informational: every round runs; the first rejection, if any, is returned.
+    Anything,
+}
+
 /// Runs `shape.rounds` rounds, each on a fresh target from `make`, and checks every
 /// history against `model(&target)`. `after` runs on the target once the threads
-/// are joined and the history is checked (quiescent checks: drain, exact sums). Stops at the first rejection
-/// when `stop_on_reject`; the rejection is returned with the tally.
+/// are joined and the history is checked (quiescent checks: drain, exact sums).
+/// Stops at the first rejection unless `expect` is [`Expect::Anything`]; the
+/// rejection is returned with the tally.
+///
+/// # Panics
+/// With [`Expect::Linearizable`], on the first non-linearizable history,
+/// printing it; with [`Expect::Rejection`], when every history was linearizable.
 pub fn campaign<T, M, W>(
     name: &str,
     shape: Shape,
@@ -161,7 +178,7 @@ pub fn campaign<T, M, W>(
     model: impl Fn(&T) -> M,
     worker: W,
     after: impl Fn(&T, &History<M::Op, M::Ret>),
-    stop_on_reject: bool,
+    expect: Expect,
 ) -> (Tally, Option<NotLinearizable>)
 where
     T: Sync,
@@ -190,7 +207,7 @@ where
                     tally.first_rejection = Some(round);
                     rejection = Some(e);
                 }
-                if stop_on_reject {
+                if expect != Expect::Anything {
                     break;
                 }
             }
@@ -212,31 +229,14 @@ where
             None => String::new(),
         }
     );
-    (tally, rejection)
-}
-
-/// A campaign that must find every history linearizable.
-///
-/// # Panics
-/// On the first non-linearizable history, printing it.
-pub fn assert_linearizable<T, M, W>(
-    name: &str,
-    shape: Shape,
-    make: impl Fn() -> T,
-    model: impl Fn(&T) -> M,
-    worker: W,
-    after: impl Fn(&T, &History<M::Op, M::Ret>),
-) -> Tally
-where
-    T: Sync,
-    M: SequentialModel,
-    M::Op: Send,
-    M::Ret: Send,
-    W: Fn(&T, usize, &mut Rng, &mut Recorder<'_, M::Op, M::Ret>) + Sync,
-{
-    let (tally, rejection) = campaign(name, shape, make, model, worker, after, true);
-    if let Some(e) = rejection {
-        panic!("{name}: {e:?}");
+    match (expect, &rejection) {
+        (Expect::Linearizable, Some(e)) => panic!("{name}: {e:?}"),
+        (Expect::Rejection, Some(e)) => println!("{name} evidence:\n{e:?}"),
+        (Expect::Rejection, None) => panic!(
+            "{name}: checker accepted all {} histories of a broken implementation",
+            tally.histories
+        ),
+        _ => {}
     }
-    tally
+    (tally, rejection)
 }
