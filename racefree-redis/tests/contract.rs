@@ -324,7 +324,7 @@ fn bounded_counter_never_leaves_its_range() {
             let mut net = 0i64;
             for i in 0..60u64 {
                 let n = 1 + (t + i) % 4;
-                if (t + i) % 2 == 0 {
+                if (t + i).is_multiple_of(2) {
                     match c.try_add(n).unwrap() {
                         Ok(prev) => {
                             assert!(prev + n <= MAX);
@@ -359,7 +359,7 @@ fn counter_never_repeats() {
         let t = t as u64;
         (0..80u64)
             .map(|i| {
-                let n = if (t + i) % 3 == 0 { 1 + i % 5 } else { 1 };
+                let n = if (t + i).is_multiple_of(3) { 1 + i % 5 } else { 1 };
                 let prev = if n == 1 {
                     c.increment().unwrap()
                 } else {
