@@ -359,7 +359,11 @@ fn counter_never_repeats() {
         let t = t as u64;
         (0..80u64)
             .map(|i| {
-                let n = if (t + i).is_multiple_of(3) { 1 + i % 5 } else { 1 };
+                let n = if (t + i).is_multiple_of(3) {
+                    1 + i % 5
+                } else {
+                    1
+                };
                 let prev = if n == 1 {
                     c.increment().unwrap()
                 } else {
