@@ -22,41 +22,28 @@ mod common;
 fn increment(c: &mut Criterion) {
     let mut group = c.benchmark_group("increment");
     for threads in common::THREADS {
-        let label = common::thread_label(threads);
         group.throughput(Throughput::Elements(threads as u64));
 
         let counter = Counter::new(0);
-        group.bench_function(BenchmarkId::new("Counter", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, _| {
-                    black_box(counter.increment());
-                })
-            })
+        common::bench_threads(&mut group, "Counter", threads, |_, _| {
+            black_box(counter.increment());
         });
 
         let striped = StripedCounter::new();
-        group.bench_function(BenchmarkId::new("StripedCounter", &label), |b| {
-            b.iter_custom(|iters| common::time_threads(threads, iters, |_, _| striped.increment()))
+        common::bench_threads(&mut group, "StripedCounter", threads, |_, _| {
+            striped.increment()
         });
 
         let raw = AtomicU64::new(0);
-        group.bench_function(BenchmarkId::new("raw_fetch_add", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, _| {
-                    black_box(raw.fetch_add(1, Ordering::Relaxed));
-                })
-            })
+        common::bench_threads(&mut group, "raw_fetch_add", threads, |_, _| {
+            black_box(raw.fetch_add(1, Ordering::Relaxed));
         });
 
         let mutex = Mutex::new(0u64);
-        group.bench_function(BenchmarkId::new("Mutex", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, _| {
-                    let mut v = mutex.lock().unwrap();
-                    black_box(*v);
-                    *v += 1;
-                })
-            })
+        common::bench_threads(&mut group, "Mutex", threads, |_, _| {
+            let mut v = mutex.lock().unwrap();
+            black_box(*v);
+            *v += 1;
         });
     }
     group.finish();
@@ -74,25 +61,16 @@ fn mutex_try_add(m: &Mutex<u64>, n: u64, max: u64) -> Result<u64, u64> {
 fn bounded_far(c: &mut Criterion) {
     let mut group = c.benchmark_group("bounded_try_add_far");
     for threads in common::THREADS {
-        let label = common::thread_label(threads);
         group.throughput(Throughput::Elements(threads as u64));
 
         let bounded = BoundedCounter::new(0, u64::MAX);
-        group.bench_function(BenchmarkId::new("BoundedCounter", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, _| {
-                    black_box(bounded.try_add(1)).ok();
-                })
-            })
+        common::bench_threads(&mut group, "BoundedCounter", threads, |_, _| {
+            black_box(bounded.try_add(1)).ok();
         });
 
         let mutex = Mutex::new(0u64);
-        group.bench_function(BenchmarkId::new("Mutex", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, _| {
-                    black_box(mutex_try_add(&mutex, 1, u64::MAX)).ok();
-                })
-            })
+        common::bench_threads(&mut group, "Mutex", threads, |_, _| {
+            black_box(mutex_try_add(&mutex, 1, u64::MAX)).ok();
         });
     }
     group.finish();

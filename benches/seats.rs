@@ -9,8 +9,8 @@ mod common;
 use std::hint::black_box;
 use std::sync::Mutex;
 
-use common::{thread_label, time_threads, THREADS};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use common::{bench_threads, THREADS};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use crossbeam_queue::ArrayQueue;
 use racefree::SeatPool;
 
@@ -25,50 +25,37 @@ fn reserve_release(c: &mut Criterion) {
                 c.benchmark_group(format!("seats/reserve_release/cap{capacity}/{fill_name}"));
             for threads in THREADS {
                 group.throughput(Throughput::Elements(threads as u64));
-                let label = thread_label(threads);
 
                 let pool = SeatPool::new(capacity);
                 let _held = pool.try_reserve_many(held).expect("prefill");
-                group.bench_function(BenchmarkId::new("SeatPool", &label), |b| {
-                    b.iter_custom(|iters| {
-                        time_threads(threads, iters, |_, _| loop {
-                            if let Some(seat) = pool.try_reserve() {
-                                black_box(seat.id());
-                                break;
-                            }
-                            std::hint::spin_loop();
-                        })
-                    })
+                bench_threads(&mut group, "SeatPool", threads, |_, _| loop {
+                    if let Some(seat) = pool.try_reserve() {
+                        black_box(seat.id());
+                        break;
+                    }
+                    std::hint::spin_loop();
                 });
 
                 let free_list = Mutex::new((held..capacity).collect::<Vec<usize>>());
-                group.bench_function(BenchmarkId::new("Mutex<Vec>", &label), |b| {
-                    b.iter_custom(|iters| {
-                        time_threads(threads, iters, |_, _| loop {
-                            let id = free_list.lock().unwrap().pop();
-                            if let Some(id) = id {
-                                black_box(id);
-                                free_list.lock().unwrap().push(id);
-                                break;
-                            }
-                            std::hint::spin_loop();
-                        })
-                    })
+                bench_threads(&mut group, "Mutex<Vec>", threads, |_, _| loop {
+                    let id = free_list.lock().unwrap().pop();
+                    if let Some(id) = id {
+                        black_box(id);
+                        free_list.lock().unwrap().push(id);
+                        break;
+                    }
+                    std::hint::spin_loop();
                 });
 
                 let queue = ArrayQueue::new(capacity);
                 (held..capacity).for_each(|id| queue.push(id).unwrap());
-                group.bench_function(BenchmarkId::new("ArrayQueue", &label), |b| {
-                    b.iter_custom(|iters| {
-                        time_threads(threads, iters, |_, _| loop {
-                            if let Some(id) = queue.pop() {
-                                black_box(id);
-                                queue.push(id).unwrap();
-                                break;
-                            }
-                            std::hint::spin_loop();
-                        })
-                    })
+                bench_threads(&mut group, "ArrayQueue", threads, |_, _| loop {
+                    if let Some(id) = queue.pop() {
+                        black_box(id);
+                        queue.push(id).unwrap();
+                        break;
+                    }
+                    std::hint::spin_loop();
                 });
             }
             group.finish();

@@ -9,7 +9,7 @@
 
 mod common;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use crossbeam_queue::{ArrayQueue, SegQueue};
 use racefree::{ArrayStack, TreiberStack};
 use std::hint::black_box;
@@ -21,76 +21,47 @@ fn push_pop_pairs(c: &mut Criterion) {
     let mut group = c.benchmark_group("stack_push_pop_pair");
     for threads in common::THREADS {
         group.throughput(Throughput::Elements(threads as u64));
-        let label = common::thread_label(threads);
 
         let array = ArrayStack::<u64, 64>::new();
-        group.bench_function(BenchmarkId::new("ArrayStack", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, i| {
-                    array.push(i).unwrap();
-                    black_box(array.pop());
-                })
-            })
+        common::bench_threads(&mut group, "ArrayStack", threads, |_, i| {
+            array.push(i).unwrap();
+            black_box(array.pop());
         });
 
         let treiber = TreiberStack::<u64>::new();
-        group.bench_function(BenchmarkId::new("TreiberStack", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, i| {
-                    treiber.push(i);
-                    black_box(treiber.pop());
-                })
-            })
+        common::bench_threads(&mut group, "TreiberStack", threads, |_, i| {
+            treiber.push(i);
+            black_box(treiber.pop());
         });
 
         let epoch = EpochStack::<u64>::default();
-        group.bench_function(BenchmarkId::new("EpochTreiber", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, i| {
-                    epoch.push(i);
-                    black_box(epoch.pop());
-                })
-            })
+        common::bench_threads(&mut group, "EpochTreiber", threads, |_, i| {
+            epoch.push(i);
+            black_box(epoch.pop());
         });
 
         let std_mutex = Mutex::new(Vec::<u64>::with_capacity(64));
-        group.bench_function(BenchmarkId::new("std_Mutex_Vec", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, i| {
-                    std_mutex.lock().unwrap().push(i);
-                    black_box(std_mutex.lock().unwrap().pop());
-                })
-            })
+        common::bench_threads(&mut group, "std_Mutex_Vec", threads, |_, i| {
+            std_mutex.lock().unwrap().push(i);
+            black_box(std_mutex.lock().unwrap().pop());
         });
 
         let pl_mutex = parking_lot::Mutex::new(Vec::<u64>::with_capacity(64));
-        group.bench_function(BenchmarkId::new("parking_lot_Mutex_Vec", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, i| {
-                    pl_mutex.lock().push(i);
-                    black_box(pl_mutex.lock().pop());
-                })
-            })
+        common::bench_threads(&mut group, "parking_lot_Mutex_Vec", threads, |_, i| {
+            pl_mutex.lock().push(i);
+            black_box(pl_mutex.lock().pop());
         });
 
         let array_queue = ArrayQueue::<u64>::new(64);
-        group.bench_function(BenchmarkId::new("ArrayQueue", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, i| {
-                    array_queue.push(i).unwrap();
-                    black_box(array_queue.pop());
-                })
-            })
+        common::bench_threads(&mut group, "ArrayQueue", threads, |_, i| {
+            array_queue.push(i).unwrap();
+            black_box(array_queue.pop());
         });
 
         let seg_queue = SegQueue::<u64>::new();
-        group.bench_function(BenchmarkId::new("SegQueue", &label), |b| {
-            b.iter_custom(|iters| {
-                common::time_threads(threads, iters, |_, i| {
-                    seg_queue.push(i);
-                    black_box(seg_queue.pop());
-                })
-            })
+        common::bench_threads(&mut group, "SegQueue", threads, |_, i| {
+            seg_queue.push(i);
+            black_box(seg_queue.pop());
         });
     }
     group.finish();

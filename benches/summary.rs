@@ -36,6 +36,19 @@ fn contender(name: &'static str, run: impl Fn(usize, u64) -> Duration + 'static)
     }
 }
 
+/// A contender that runs `op(&state, iteration)` on a fresh `make()` shared by
+/// the threads.
+fn on_fresh<S: Sync>(
+    name: &'static str,
+    make: impl Fn() -> S + 'static,
+    op: impl Fn(&S, u64) + Sync + 'static,
+) -> Contender {
+    contender(name, move |t, n| {
+        let state = make();
+        time_threads(t, n, |_, i| op(&state, i))
+    })
+}
+
 /// What a racefree contender must reach against one baseline.
 struct Target {
     baseline: usize,
@@ -64,32 +77,35 @@ fn target(baseline: usize, min_ratio: f64, judged_at: &'static [usize]) -> Targe
 
 fn counters() -> Vec<Comparison> {
     let raw = || {
-        contender("raw AtomicU64::fetch_add", |t, n| {
-            let c = AtomicU64::new(0);
-            time_threads(t, n, |_, _| {
+        on_fresh(
+            "raw AtomicU64::fetch_add",
+            || AtomicU64::new(0),
+            |c, _| {
                 std::hint::black_box(c.fetch_add(1, Ordering::Relaxed));
-            })
-        })
+            },
+        )
     };
     let mutex = || {
-        contender("Mutex<u64>", |t, n| {
-            let c = Mutex::new(0u64);
-            time_threads(t, n, |_, _| {
+        on_fresh(
+            "Mutex<u64>",
+            || Mutex::new(0u64),
+            |c, _| {
                 *c.lock().unwrap() += 1;
-            })
-        })
+            },
+        )
     };
     vec![
         Comparison {
             title: "Counter",
             operation: "increment()",
             contenders: vec![
-                contender("Counter", |t, n| {
-                    let c = Counter::new(0);
-                    time_threads(t, n, |_, _| {
+                on_fresh(
+                    "Counter",
+                    || Counter::new(0),
+                    |c, _| {
                         std::hint::black_box(c.increment());
-                    })
-                }),
+                    },
+                ),
                 raw(),
                 mutex(),
             ],
@@ -99,10 +115,7 @@ fn counters() -> Vec<Comparison> {
             title: "StripedCounter",
             operation: "increment()",
             contenders: vec![
-                contender("StripedCounter", |t, n| {
-                    let c = StripedCounter::new();
-                    time_threads(t, n, |_, _| c.increment())
-                }),
+                on_fresh("StripedCounter", StripedCounter::new, |c, _| c.increment()),
                 raw(),
                 mutex(),
             ],
@@ -112,21 +125,23 @@ fn counters() -> Vec<Comparison> {
             title: "BoundedCounter",
             operation: "try_add(1) below the bound",
             contenders: vec![
-                contender("BoundedCounter", |t, n| {
-                    let c = BoundedCounter::new(0, u64::MAX);
-                    time_threads(t, n, |_, _| {
+                on_fresh(
+                    "BoundedCounter",
+                    || BoundedCounter::new(0, u64::MAX),
+                    |c, _| {
                         std::hint::black_box(c.try_add(1).is_ok());
-                    })
-                }),
-                contender("Mutex<u64> + bound check", |t, n| {
-                    let c = Mutex::new(0u64);
-                    time_threads(t, n, |_, _| {
+                    },
+                ),
+                on_fresh(
+                    "Mutex<u64> + bound check",
+                    || Mutex::new(0u64),
+                    |c, _| {
                         let mut v = c.lock().unwrap();
                         if let Some(next) = v.checked_add(1) {
                             *v = next;
                         }
-                    })
-                }),
+                    },
+                ),
             ],
             targets: vec![target(1, 2.0, JUDGED)],
         },
@@ -135,34 +150,33 @@ fn counters() -> Vec<Comparison> {
 
 fn stacks() -> Vec<Comparison> {
     let mutex_vec = || {
-        contender("Mutex<Vec<u64>>", |t, n| {
-            let s = Mutex::new(Vec::with_capacity(64));
-            time_threads(t, n, |_, i| {
+        on_fresh(
+            "Mutex<Vec<u64>>",
+            || Mutex::new(Vec::with_capacity(64)),
+            |s, i| {
                 s.lock().unwrap().push(i);
                 std::hint::black_box(s.lock().unwrap().pop());
-            })
-        })
+            },
+        )
     };
     vec![
         Comparison {
             title: "ArrayStack",
             operation: "push + pop",
             contenders: vec![
-                contender("ArrayStack<u64, 64>", |t, n| {
-                    let s = ArrayStack::<u64, 64>::new();
-                    time_threads(t, n, |_, i| {
-                        let _ = s.push(i);
-                        std::hint::black_box(s.pop());
-                    })
+                on_fresh("ArrayStack<u64, 64>", ArrayStack::<u64, 64>::new, |s, i| {
+                    let _ = s.push(i);
+                    std::hint::black_box(s.pop());
                 }),
                 mutex_vec(),
-                contender("crossbeam ArrayQueue", |t, n| {
-                    let q = ArrayQueue::new(64);
-                    time_threads(t, n, |_, i| {
+                on_fresh(
+                    "crossbeam ArrayQueue",
+                    || ArrayQueue::new(64),
+                    |q, i| {
                         let _ = q.push(i);
                         std::hint::black_box(q.pop());
-                    })
-                }),
+                    },
+                ),
             ],
             targets: vec![target(1, 1.5, JUDGED), target(2, 1.0, JUDGED)],
         },
@@ -170,20 +184,14 @@ fn stacks() -> Vec<Comparison> {
             title: "TreiberStack",
             operation: "push + pop",
             contenders: vec![
-                contender("TreiberStack<u64>", |t, n| {
-                    let s = TreiberStack::new();
-                    time_threads(t, n, |_, i| {
-                        s.push(i);
-                        std::hint::black_box(s.pop());
-                    })
+                on_fresh("TreiberStack<u64>", TreiberStack::new, |s, i| {
+                    s.push(i);
+                    std::hint::black_box(s.pop());
                 }),
                 mutex_vec(),
-                contender("epoch Treiber stack", |t, n| {
-                    let s = EpochStack::default();
-                    time_threads(t, n, |_, i| {
-                        s.push(i);
-                        std::hint::black_box(s.pop());
-                    })
+                on_fresh("epoch Treiber stack", EpochStack::default, |s, i| {
+                    s.push(i);
+                    std::hint::black_box(s.pop());
                 }),
             ],
             targets: vec![target(1, 1.0, JUDGED), target(2, 1.0, JUDGED)],

@@ -4,12 +4,14 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Barrier;
+
 use std::thread;
 
 #[cfg(feature = "alloc")]
 use racefree::StripedCounter;
 use racefree::{BoundedCounter, Counter};
+use racefree_conformance::harness::together;
+use racefree_conformance::models::one_of_two_withdrawals;
 
 const THREADS: usize = 8;
 
@@ -20,24 +22,6 @@ const fn scale(native: usize, miri: usize) -> usize {
     } else {
         native
     }
-}
-
-/// Runs `f(thread_index)` on `THREADS` threads that start together; returns their
-/// results in thread order.
-fn on_threads<R: Send>(f: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let barrier = Barrier::new(THREADS);
-    let (f, barrier) = (&f, &barrier);
-    thread::scope(|s| {
-        let hs: Vec<_> = (0..THREADS)
-            .map(|t| {
-                s.spawn(move || {
-                    barrier.wait();
-                    f(t)
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    })
 }
 
 /// A barrier that releases its threads within nanoseconds of each other (they
@@ -81,7 +65,9 @@ impl SpinBarrier {
 fn increment_loses_nothing_and_ids_are_unique() {
     let per_thread = scale(50_000, 200);
     let ids = Counter::new(0);
-    let returned = on_threads(|_| (0..per_thread).map(|_| ids.increment()).collect::<Vec<_>>());
+    let returned = together(THREADS, |_| {
+        (0..per_thread).map(|_| ids.increment()).collect::<Vec<_>>()
+    });
 
     let total = (THREADS * per_thread) as u64;
     assert_eq!(ids.get(), total, "lost increments");
@@ -100,7 +86,7 @@ fn miri_counter_at_limit_never_repeats() {
     let rounds = scale(200, 4);
     for _ in 0..rounds {
         let c = Counter::new(Counter::MAX - 64);
-        let got = on_threads(|t| {
+        let got = together(THREADS, |t| {
             let mut mine = Vec::new();
             for i in 0..scale(40, 8) {
                 let n = [1, 3, 1 << 32, u64::MAX][(t + i) % 4];
@@ -127,7 +113,7 @@ fn miri_counter_at_limit_never_repeats() {
 fn add_returns_disjoint_ranges() {
     let per_thread = scale(20_000, 100);
     let c = Counter::new(1_000);
-    let starts = on_threads(|t| {
+    let starts = together(THREADS, |t| {
         let n = t as u64 + 1; // thread t reserves blocks of t+1 IDs
         (0..per_thread).map(|_| (c.add(n), n)).collect::<Vec<_>>()
     });
@@ -145,7 +131,7 @@ fn add_returns_disjoint_ranges() {
 fn update_loses_nothing() {
     let per_thread = scale(20_000, 100);
     let c = Counter::new(0);
-    let returned = on_threads(|_| {
+    let returned = together(THREADS, |_| {
         (0..per_thread)
             .map(|_| c.update(|v| v.checked_add(1)).unwrap())
             .collect::<Vec<_>>()
@@ -164,7 +150,7 @@ fn first_100_coupons_exactly_100_every_round() {
     let round_start = SpinBarrier::new(THREADS);
 
     // won[thread][round] = the coupon numbers that thread got.
-    let won = on_threads(|_| {
+    let won = together(THREADS, |_| {
         coupons
             .iter()
             .map(|c| {
@@ -224,11 +210,13 @@ fn miri_two_withdrawals_exactly_one_succeeds() {
 
     for (round, b) in balances.iter().enumerate() {
         let (r80, r50) = (results[0][round], results[1][round]);
-        match (r80, r50) {
-            (Ok(100), Err(20)) => assert_eq!(b.get(), 20),
-            (Err(50), Ok(100)) => assert_eq!(b.get(), 50),
-            other => panic!("round {round}: {other:?} — not exactly one withdrawal"),
-        }
+        let Some(left) = one_of_two_withdrawals(r80, r50) else {
+            panic!(
+                "round {round}: {:?} — not exactly one withdrawal",
+                (r80, r50)
+            );
+        };
+        assert_eq!(b.get(), left);
     }
 }
 
@@ -238,7 +226,7 @@ fn bounded_never_leaves_range_and_conserves() {
     let ops = scale(20_000, 100);
     let c = BoundedCounter::new(MAX / 2, MAX);
     // Net change per thread from its successful operations.
-    let nets = on_threads(|t| {
+    let nets = together(THREADS, |t| {
         let mut net: i64 = 0;
         for i in 0..ops {
             let n = ((i * 7 + t * 13) % 5) as u64; // 0..=4, including zero
@@ -272,7 +260,7 @@ fn bounded_never_leaves_range_and_conserves() {
 fn striped_sum_is_exact_after_join() {
     let per_thread = scale(100_000, 200);
     let c = StripedCounter::new();
-    on_threads(|t| {
+    together(THREADS, |t| {
         for i in 0..per_thread {
             if i % 2 == 0 {
                 c.increment();
@@ -297,7 +285,7 @@ fn striped_reset_counts_every_increment_exactly_once() {
         let c = StripedCounter::with_cells(2); // fewer cells than threads: shared cells
         let resetting = AtomicUsize::new(0); // set once the resetter is running
         let done = AtomicUsize::new(0);
-        let drained = on_threads(|t| {
+        let drained = together(THREADS, |t| {
             if t == 0 {
                 // The resetter: drains without pause while the others add.
                 let mut drained = c.reset();

@@ -2,10 +2,9 @@
 //! ownership flag per seat, group churn, and bad ids.
 #![cfg(not(loom))]
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Barrier;
-
 use racefree::{words_for, ArraySeatPool, SeatError, SeatPool, Ticket};
+use racefree_conformance::harness::together;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 const THREADS: usize = 8;
 const ROUNDS: usize = if cfg!(miri) { 4 } else { 300 };
@@ -24,27 +23,17 @@ fn last_seat_has_exactly_one_winner() {
                 .filter(|&i| i != last)
                 .map(|i| pool.try_reserve_seat(i).unwrap().confirm())
                 .collect();
-            let barrier = Barrier::new(THREADS);
-            let winners: Vec<Ticket> = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..THREADS)
-                    .map(|t| {
-                        let (pool, barrier) = (&pool, &barrier);
-                        s.spawn(move || {
-                            barrier.wait();
-                            // Half ask for any seat, half for that exact seat.
-                            if t % 2 == 0 {
-                                pool.try_reserve().map(|s| s.confirm())
-                            } else {
-                                pool.try_reserve_seat(last).ok().map(|s| s.confirm())
-                            }
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .filter_map(|h| h.join().unwrap())
-                    .collect()
-            });
+            let winners: Vec<Ticket> = together(THREADS, |t| {
+                // Half ask for any seat, half for that exact seat.
+                if t % 2 == 0 {
+                    pool.try_reserve().map(|s| s.confirm())
+                } else {
+                    pool.try_reserve_seat(last).ok().map(|s| s.confirm())
+                }
+            })
+            .into_iter()
+            .flatten()
+            .collect();
             assert_eq!(winners.len(), 1, "round {round}: {} winners", winners.len());
             assert_eq!(winners[0].id(), last);
             assert_eq!(pool.available(), 0);

@@ -101,13 +101,14 @@ fn stacks_are_lock_free_here() {
 
 /// Runs `threads` workers; worker `t` pushes the values `t * per .. (t + 1) * per`
 /// (retrying through `push` until accepted, popping while it waits) and pops after
-/// every other push. Returns everything popped plus what the stack still holds.
-fn churn(
+/// every other push. Then everything popped plus what the stack still holds must
+/// be every value exactly once.
+fn churn_returns_each_once(
     threads: usize,
     per: usize,
     push: &(dyn Fn(usize) -> Result<(), usize> + Sync),
     pop: &(dyn Fn() -> Option<usize> + Sync),
-) -> Vec<usize> {
+) {
     let popped: Vec<Vec<usize>> = std::thread::scope(|sc| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -131,10 +132,7 @@ fn churn(
     });
     let mut all: Vec<usize> = popped.into_iter().flatten().collect();
     all.extend(std::iter::from_fn(pop));
-    all
-}
-
-fn assert_each_once(mut all: Vec<usize>, total: usize) {
+    let total = threads * per;
     all.sort_unstable();
     let before = all.len();
     all.dedup();
@@ -146,9 +144,7 @@ fn assert_each_once(mut all: Vec<usize>, total: usize) {
 #[test]
 fn array_stack_mpmc_unique_values() {
     let s = ArrayStack::<usize, 256>::new();
-    let per = scaled(20_000);
-    let all = churn(4, per, &|v| s.push(v), &|| s.pop());
-    assert_each_once(all, 4 * per);
+    churn_returns_each_once(4, scaled(20_000), &|v| s.push(v), &|| s.pop());
 }
 
 #[test]
@@ -156,25 +152,17 @@ fn tiny_array_stack_heavy_churn_8_threads() {
     // 4 slots, 8 threads: the free list and the used list recycle the same slots
     // constantly, which is where a missing tag would show.
     let s = ArrayStack::<usize, 4>::new();
-    let per = scaled(25_000);
-    let all = churn(8, per, &|v| s.push(v), &|| s.pop());
-    assert_each_once(all, 8 * per);
+    churn_returns_each_once(8, scaled(25_000), &|v| s.push(v), &|| s.pop());
 }
 
 #[test]
 fn treiber_stack_mpmc_unique_values() {
     let s = TreiberStack::new();
-    let per = scaled(25_000);
-    let all = churn(
-        8,
-        per,
-        &|v| {
-            s.push(v);
-            Ok(())
-        },
-        &|| s.pop(),
-    );
-    assert_each_once(all, 8 * per);
+    let push = |v| {
+        s.push(v);
+        Ok(())
+    };
+    churn_returns_each_once(8, scaled(25_000), &push, &|| s.pop());
 }
 
 /// Counts its drops in a shared counter.

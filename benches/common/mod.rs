@@ -10,8 +10,11 @@
 
 pub mod epoch_stack;
 
-use std::sync::Barrier;
 use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId};
+use racefree_conformance::harness::together;
 
 /// The sweep used on every benchmark. On a 2-core machine, 4 and 8 threads are
 /// oversubscribed on purpose: a preempted lock holder is where mutexes collapse.
@@ -33,26 +36,27 @@ pub fn time_threads<F>(threads: usize, iters: u64, op: F) -> Duration
 where
     F: Fn(usize, u64) + Sync,
 {
-    let barrier = Barrier::new(threads);
-    let op = &op;
-    let barrier = &barrier;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    barrier.wait();
-                    let start = Instant::now();
-                    for i in 0..iters {
-                        op(t, i);
-                    }
-                    start.elapsed()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("benchmark worker panicked"))
-            .max()
-            .unwrap_or_default()
+    together(threads, |t| {
+        let start = Instant::now();
+        for i in 0..iters {
+            op(t, i);
+        }
+        start.elapsed()
     })
+    .into_iter()
+    .max()
+    .unwrap_or_default()
+}
+
+/// Benchmarks `op(thread_index, iteration)` in `group` as `name` at `threads`
+/// threads (labelled by [`thread_label`]); each sample is [`time_threads`].
+pub fn bench_threads(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    threads: usize,
+    op: impl Fn(usize, u64) + Sync,
+) {
+    group.bench_function(BenchmarkId::new(name, thread_label(threads)), |b| {
+        b.iter_custom(|iters| time_threads(threads, iters, &op))
+    });
 }

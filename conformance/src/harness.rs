@@ -67,6 +67,45 @@ impl Shape {
     }
 }
 
+/// Runs `work(thread)` on `threads` scoped threads that wait on one barrier, so
+/// they start together; returns their results in thread order.
+///
+/// # Panics
+/// When a thread panics.
+pub fn together<R: Send>(threads: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    prepared_together(threads, |_| (), |t, ()| work(t))
+}
+
+/// As [`together`], but each thread first runs `prepare(thread)` (a client of
+/// its own, a generator) and only then waits on the barrier, so the preparation
+/// is not part of the race; `work(thread, prepared)` runs after the barrier.
+///
+/// # Panics
+/// When a thread panics.
+pub fn prepared_together<P, R: Send>(
+    threads: usize,
+    prepare: impl Fn(usize) -> P + Sync,
+    work: impl Fn(usize, P) -> R + Sync,
+) -> Vec<R> {
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (barrier, prepare, work) = (&barrier, &prepare, &work);
+                s.spawn(move || {
+                    let prepared = prepare(t);
+                    barrier.wait();
+                    work(t, prepared)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker thread panicked"))
+            .collect()
+    })
+}
+
 /// Runs one round: `threads` threads wait on a barrier, then each runs `worker`
 /// with its own recorder and generator. Returns the merged history.
 pub fn run_round<T, Op, Ret, W>(
@@ -82,26 +121,17 @@ where
     W: Fn(&T, usize, &mut Rng, &mut Recorder<'_, Op, Ret>) + Sync,
 {
     let clock = Clock::new();
-    let barrier = Barrier::new(threads);
-    let per_thread = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (clock, barrier, worker) = (&clock, &barrier, &worker);
-                s.spawn(move || {
-                    let mut rng =
-                        Rng::new(seed ^ (t as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
-                    let mut rec = Recorder::new(clock, t);
-                    barrier.wait();
-                    worker(target, t, &mut rng, &mut rec);
-                    rec.finish()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("worker thread panicked"))
-            .collect()
-    });
+    let per_thread = prepared_together(
+        threads,
+        |t| {
+            let rng = Rng::new(seed ^ (t as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
+            (rng, Recorder::new(&clock, t))
+        },
+        |t, (mut rng, mut rec)| {
+            worker(target, t, &mut rng, &mut rec);
+            rec.finish()
+        },
+    );
     History::from_threads(per_thread)
 }
 
@@ -120,10 +150,27 @@ pub struct Tally {
     pub first_rejection: Option<usize>,
 }
 
+/// What a campaign expects of its histories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Every history is linearizable: the first rejection panics, printing it.
+    Linearizable,
+    /// A known-bad subject: the campaign stops at the first rejection, prints
+    /// it as evidence and returns it; finding none panics.
+    Rejection,
+    /// Informational: every round runs; the first rejection, if any, is returned.
+    Anything,
+}
+
 /// Runs `shape.rounds` rounds, each on a fresh target from `make`, and checks every
 /// history against `model(&target)`. `after` runs on the target once the threads
-/// are joined and the history is checked (quiescent checks: drain, exact sums). Stops at the first rejection
-/// when `stop_on_reject`; the rejection is returned with the tally.
+/// are joined and the history is checked (quiescent checks: drain, exact sums).
+/// Stops at the first rejection unless `expect` is [`Expect::Anything`]; the
+/// rejection is returned with the tally.
+///
+/// # Panics
+/// With [`Expect::Linearizable`], on the first non-linearizable history,
+/// printing it; with [`Expect::Rejection`], when every history was linearizable.
 pub fn campaign<T, M, W>(
     name: &str,
     shape: Shape,
@@ -131,7 +178,7 @@ pub fn campaign<T, M, W>(
     model: impl Fn(&T) -> M,
     worker: W,
     after: impl Fn(&T, &History<M::Op, M::Ret>),
-    stop_on_reject: bool,
+    expect: Expect,
 ) -> (Tally, Option<NotLinearizable>)
 where
     T: Sync,
@@ -160,7 +207,7 @@ where
                     tally.first_rejection = Some(round);
                     rejection = Some(e);
                 }
-                if stop_on_reject {
+                if expect != Expect::Anything {
                     break;
                 }
             }
@@ -182,31 +229,14 @@ where
             None => String::new(),
         }
     );
-    (tally, rejection)
-}
-
-/// A campaign that must find every history linearizable.
-///
-/// # Panics
-/// On the first non-linearizable history, printing it.
-pub fn assert_linearizable<T, M, W>(
-    name: &str,
-    shape: Shape,
-    make: impl Fn() -> T,
-    model: impl Fn(&T) -> M,
-    worker: W,
-    after: impl Fn(&T, &History<M::Op, M::Ret>),
-) -> Tally
-where
-    T: Sync,
-    M: SequentialModel,
-    M::Op: Send,
-    M::Ret: Send,
-    W: Fn(&T, usize, &mut Rng, &mut Recorder<'_, M::Op, M::Ret>) + Sync,
-{
-    let (tally, rejection) = campaign(name, shape, make, model, worker, after, true);
-    if let Some(e) = rejection {
-        panic!("{name}: {e:?}");
+    match (expect, &rejection) {
+        (Expect::Linearizable, Some(e)) => panic!("{name}: {e:?}"),
+        (Expect::Rejection, Some(e)) => println!("{name} evidence:\n{e:?}"),
+        (Expect::Rejection, None) => panic!(
+            "{name}: checker accepted all {} histories of a broken implementation",
+            tally.histories
+        ),
+        _ => {}
     }
-    tally
+    (tally, rejection)
 }

@@ -97,6 +97,18 @@ impl SequentialModel for BoundedModel {
     }
 }
 
+/// The two withdrawals of the story, `try_sub(80)` and `try_sub(50)` racing on a
+/// balance of 100: exactly one succeeds (having seen 100) and the other is
+/// refused with what the first left. Returns the balance that must remain, or
+/// `None` when the two results are anything else.
+pub fn one_of_two_withdrawals(w80: Result<u64, u64>, w50: Result<u64, u64>) -> Option<u64> {
+    match (w80, w50) {
+        (Ok(100), Err(20)) => Some(20),
+        (Err(50), Ok(100)) => Some(50),
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------- stacks
 
 /// Stack operations on `u32` items (each pushed value is unique in a history).

@@ -18,11 +18,16 @@ pub trait CounterLike: Sync {
     fn add(&self, n: u64) -> u64;
     /// `get()`
     fn get(&self) -> u64;
-    /// `update(|v| (v + n <= limit).then_some(v + n))`
+    /// `update(|v| (v + n <= limit).then_some(v + n))`; never called when
+    /// [`CONDITIONAL`](Self::CONDITIONAL) is `false`.
     fn add_up_to(&self, n: u64, limit: u64) -> Result<u64, u64>;
+    /// Whether the subject has a conditional update at all. One that has not (a
+    /// closure cannot run on a Redis server) gets increment / add / get only.
+    const CONDITIONAL: bool = true;
 }
 
-/// `ops` random counter operations (increments dominate, as in an ID generator).
+/// `ops` random counter operations (increments dominate, as in an ID generator);
+/// `AddUpTo` only where the subject is [`CONDITIONAL`](CounterLike::CONDITIONAL).
 pub fn counter_ops<C: CounterLike>(
     c: &C,
     _thread: usize,
@@ -31,14 +36,22 @@ pub fn counter_ops<C: CounterLike>(
     ops: usize,
 ) {
     for _ in 0..ops {
-        let op = match rng.below(10) {
-            0..=3 => CounterOp::Increment,
-            4..=5 => CounterOp::Add(1 + rng.below(3)),
-            6..=7 => CounterOp::Get,
-            _ => CounterOp::AddUpTo {
-                n: 1 + rng.below(2),
-                limit: 4 + rng.below(8),
-            },
+        let op = if C::CONDITIONAL {
+            match rng.below(10) {
+                0..=3 => CounterOp::Increment,
+                4..=5 => CounterOp::Add(1 + rng.below(3)),
+                6..=7 => CounterOp::Get,
+                _ => CounterOp::AddUpTo {
+                    n: 1 + rng.below(2),
+                    limit: 4 + rng.below(8),
+                },
+            }
+        } else {
+            match rng.below(10) {
+                0..=4 => CounterOp::Increment,
+                5..=7 => CounterOp::Add(1 + rng.below(3)),
+                _ => CounterOp::Get,
+            }
         };
         rec.record(op, || match op {
             CounterOp::Increment => Ok(c.increment()),

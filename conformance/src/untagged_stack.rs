@@ -129,15 +129,21 @@ impl<const N: usize, const TAGGED: bool> IndexStack<N, TAGGED> {
     /// Pops until empty, but at most `N + 1` times (a corrupted stack may have a
     /// cycle), returning what came out.
     pub fn drain(&self) -> Vec<usize> {
-        let mut out = Vec::new();
-        while out.len() <= N {
-            match self.pop() {
-                Some(i) => out.push(i),
-                None => break,
-            }
-        }
-        out
+        drain_at_most(N, || self.pop())
     }
+}
+
+/// Calls `pop` until it returns `None`, but at most `limit + 1` times (a
+/// corrupted stack may have a cycle), returning what came out in order.
+pub fn drain_at_most(limit: usize, mut pop: impl FnMut() -> Option<usize>) -> Vec<usize> {
+    let mut out = Vec::new();
+    while out.len() <= limit {
+        match pop() {
+            Some(i) => out.push(i),
+            None => break,
+        }
+    }
+    out
 }
 
 /// Checks that `items` holds every index `0..n` exactly once; describes the

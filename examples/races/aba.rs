@@ -13,9 +13,9 @@ use std::sync::Mutex;
 use racefree::ArrayStack;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, timed, Checked, Marks, Progress, Tally};
+use crate::harness::{gap, Checked, Marks, Runs, Tally};
 use crate::report::{Kind, Row, Scenario};
-use racefree_conformance::untagged_stack::IndexStack;
+use racefree_conformance::untagged_stack::{drain_at_most, IndexStack};
 
 /// Stack capacity, and the items 0..CAP that circulate through it.
 const CAP: usize = 4;
@@ -51,7 +51,7 @@ fn churn(
 /// from the drained stack plus whatever threads still hold; each item that
 /// does not counts once. Draining stops after CAP + 1 pops, in case corruption
 /// made a cycle.
-fn check(threads: Vec<Churned>, mut pop: impl FnMut() -> Option<usize>) -> Checked {
+fn check(threads: Vec<Churned>, pop: impl FnMut() -> Option<usize>) -> Checked {
     let mut seen = [0u64; CAP];
     let mut extra = 0;
     let mut attempts = 0;
@@ -63,12 +63,7 @@ fn check(threads: Vec<Churned>, mut pop: impl FnMut() -> Option<usize>) -> Check
         attempts += tried;
         held.into_iter().for_each(&mut count);
     }
-    for _ in 0..=CAP {
-        match pop() {
-            Some(v) => count(v),
-            None => break,
-        }
-    }
+    drain_at_most(CAP, pop).into_iter().for_each(count);
     let anomalies = seen.iter().filter(|&&n| n != 1).count() as u64 + extra;
     Checked {
         attempts,
@@ -79,16 +74,13 @@ fn check(threads: Vec<Churned>, mut pop: impl FnMut() -> Option<usize>) -> Check
 /// Runs the three stacks under the same threads.
 pub fn run(opts: &Options) -> Scenario {
     let (rounds, threads) = (opts.rounds, opts.threads);
-    let mut p = Progress::new("ABA", rounds * 4);
+    let mut p = Runs::new(opts, "ABA", 4);
 
     // Both index stacks get the same widened gaps, inside pop() (between its
     // read and its CAS) and while an item is held; only the tag differs.
-    let untagged = index_stack_race::<false>(rounds, threads, &mut p);
-    let tagged_index = index_stack_race::<true>(rounds, threads, &mut p);
-    let mutex = race(
-        rounds,
-        threads,
-        &mut p,
+    let untagged = index_stack_race::<false>(&mut p);
+    let tagged_index = index_stack_race::<true>(&mut p);
+    let mutex = p.race(
         || Mutex::new((0..CAP).collect::<Vec<_>>()),
         |m, _| {
             let push = |v| {
@@ -107,10 +99,7 @@ pub fn run(opts: &Options) -> Scenario {
             check(t, || items.pop())
         },
     );
-    let tagged = race(
-        rounds,
-        threads,
-        &mut p,
+    let tagged = p.race(
         filled_array_stack,
         |s, _| churn(|| s.pop(), || {}, |v| s.push(v)),
         |s, t| check(t, || s.pop()),
@@ -118,7 +107,6 @@ pub fn run(opts: &Options) -> Scenario {
     // Timed and checked: the same pop-then-push churn (no gaps) on one
     // long-lived stack, marking each item while it is held; an item popped
     // twice at once, or missing at the end, is an anomaly.
-    let time = opts.timed;
     let mutex_timed = {
         let marks = Marks::<CAP>::new();
         let op = |m: &Mutex<Vec<usize>>| {
@@ -133,7 +121,7 @@ pub fn run(opts: &Options) -> Scenario {
             let mut items = m.into_inner().unwrap();
             marks.anomalies() + check(Vec::new(), || items.pop()).anomalies
         };
-        timed(threads, time, Mutex::new((0..CAP).collect()), op, verify)
+        p.timed(Mutex::new((0..CAP).collect()), op, verify)
     };
     let tagged_timed = {
         let marks = Marks::<CAP>::new();
@@ -157,7 +145,7 @@ pub fn run(opts: &Options) -> Scenario {
         let verify = |s: ArrayStack<usize, CAP>, _| {
             marks.anomalies() + check(Vec::new(), || s.pop()).anomalies
         };
-        timed(threads, time, filled_array_stack(), op, verify)
+        p.timed(filled_array_stack(), op, verify)
     };
     p.finish();
 
@@ -201,11 +189,8 @@ pub fn run(opts: &Options) -> Scenario {
 
 /// The index stack, untagged or tagged, under the same widened gaps: inside
 /// `pop` (between its read and its CAS) and while an item is held.
-fn index_stack_race<const TAGGED: bool>(rounds: u64, threads: usize, p: &mut Progress) -> Tally {
-    race(
-        rounds,
-        threads,
-        p,
+fn index_stack_race<const TAGGED: bool>(p: &mut Runs) -> Tally {
+    p.race(
         IndexStack::<CAP, TAGGED>::full,
         |s, _| {
             let push = |v| {

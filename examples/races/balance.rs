@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use racefree::BoundedCounter;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, timed, Checked, Progress};
+use crate::harness::{gap, until_refused, Checked, Runs};
 use crate::report::{Kind, Row, Scenario};
 
 /// Opening balance each round.
@@ -16,14 +16,14 @@ const BALANCE: u64 = 1_000;
 /// Every withdrawal asks for this much.
 const AMOUNT: u64 = 30;
 
-/// What one teller thread did: attempts made, withdrawals approved.
-type Approved = (u64, u64);
+/// What one teller thread did: attempts made, one `()` per withdrawal approved.
+type Approved = (u64, Vec<()>);
 
 /// Overdrafts: withdrawals approved beyond what the balance covered (and, for
 /// a correct implementation, any shortfall or a final balance that disagrees).
 fn check(threads: Vec<Approved>, final_balance: i64) -> Checked {
     let attempts = threads.iter().map(|t| t.0).sum();
-    let approved: u64 = threads.iter().map(|t| t.1).sum();
+    let approved: u64 = threads.iter().map(|t| t.1.len() as u64).sum();
     let covered = BALANCE / AMOUNT;
     let expected_final = BALANCE as i64 - (approved * AMOUNT) as i64;
     Checked {
@@ -35,75 +35,50 @@ fn check(threads: Vec<Approved>, final_balance: i64) -> Checked {
 /// Runs the three implementations of the account under the same threads.
 pub fn run(opts: &Options) -> Scenario {
     let (rounds, threads) = (opts.rounds, opts.threads);
-    let mut p = Progress::new("two withdrawals", rounds * 3);
+    let mut p = Runs::new(opts, "two withdrawals", 3);
 
-    let naive = race(
-        rounds,
-        threads,
-        &mut p,
+    let naive = p.race(
         || AtomicI64::new(BALANCE as i64),
         |balance, _| {
-            let (mut tried, mut mine) = (0, 0);
-            loop {
-                tried += 1;
+            until_refused(|| {
                 // THE BAD PATTERN: enough money? (gap) then withdraw.
                 if balance.load(Relaxed) < AMOUNT as i64 {
-                    return (tried, mine);
+                    return None;
                 }
                 gap();
                 balance.fetch_sub(AMOUNT as i64, Relaxed);
-                mine += 1;
-            }
+                Some(())
+            })
         },
         |b, t| check(t, b.into_inner()),
     );
-    let mutex = race(
-        rounds,
-        threads,
-        &mut p,
+    let mutex = p.race(
         || Mutex::new(BALANCE as i64),
         |m, _| {
-            let (mut tried, mut mine) = (0, 0);
-            loop {
-                tried += 1;
+            until_refused(|| {
                 let mut balance = m.lock().unwrap();
                 if *balance < AMOUNT as i64 {
-                    return (tried, mine);
+                    return None;
                 }
                 *balance -= AMOUNT as i64;
-                mine += 1;
-            }
+                Some(())
+            })
         },
         |m, t| check(t, m.into_inner().unwrap()),
     );
-    let bounded = race(
-        rounds,
-        threads,
-        &mut p,
+    let bounded = p.race(
         || BoundedCounter::new(BALANCE, BALANCE),
-        |balance, _| {
-            let (mut tried, mut mine) = (0, 0);
-            loop {
-                tried += 1;
-                if balance.try_sub(AMOUNT).is_err() {
-                    return (tried, mine);
-                }
-                mine += 1;
-            }
-        },
+        |balance, _| until_refused(|| balance.try_sub(AMOUNT).is_ok().then_some(())),
         |b, t| check(t, b.get() as i64),
     );
     // Timed and checked: withdrawals from a balance no run can exhaust; what
     // left the account must match the approvals exactly.
-    let time = opts.timed;
     let funds = i64::MAX as u64;
     let mismatch = |left: u64, approved: u64| {
         // In withdrawals, rounded up: any difference counts.
         (funds - left).abs_diff(approved * AMOUNT).div_ceil(AMOUNT)
     };
-    let mutex_timed = timed(
-        threads,
-        time,
+    let mutex_timed = p.timed(
         Mutex::new(funds as i64),
         |m| {
             let mut balance = m.lock().unwrap();
@@ -115,9 +90,7 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |m, approved| mismatch(m.into_inner().unwrap() as u64, approved),
     );
-    let bounded_timed = timed(
-        threads,
-        time,
+    let bounded_timed = p.timed(
         BoundedCounter::new(funds, funds),
         |b| b.try_sub(AMOUNT).is_ok(),
         |b, approved| mismatch(b.get(), approved),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use racefree::{Counter, StripedCounter};
 
 use crate::cli::Options;
-use crate::harness::{gap, race, timed, Checked, Progress};
+use crate::harness::{gap, Checked, Runs};
 use crate::report::{Kind, Row, Scenario};
 
 /// Increments per thread per round.
@@ -18,7 +18,7 @@ const PER_THREAD: u64 = 50;
 pub fn run(opts: &Options) -> Scenario {
     let (rounds, threads) = (opts.rounds, opts.threads);
     let expected = threads as u64 * PER_THREAD;
-    let mut p = Progress::new("lost update", rounds * 4);
+    let mut p = Runs::new(opts, "lost update", 4);
     // Lost updates: increments made minus the final count (any difference at
     // all is an anomaly, so count it both ways).
     let check = |total: u64| Checked {
@@ -26,10 +26,7 @@ pub fn run(opts: &Options) -> Scenario {
         anomalies: expected.abs_diff(total),
     };
 
-    let naive = race(
-        rounds,
-        threads,
-        &mut p,
+    let naive = p.race(
         || AtomicU64::new(0),
         |c, _| {
             for _ in 0..PER_THREAD {
@@ -42,10 +39,7 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |c, _| check(c.into_inner()),
     );
-    let mutex = race(
-        rounds,
-        threads,
-        &mut p,
+    let mutex = p.race(
         || Mutex::new(0u64),
         |m, _| {
             for _ in 0..PER_THREAD {
@@ -54,10 +48,7 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |m, _| check(m.into_inner().unwrap()),
     );
-    let counter = race(
-        rounds,
-        threads,
-        &mut p,
+    let counter = p.race(
         || Counter::new(0),
         |c, _| {
             for _ in 0..PER_THREAD {
@@ -66,10 +57,7 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |c, _| check(c.get()),
     );
-    let striped = race(
-        rounds,
-        threads,
-        &mut p,
+    let striped = p.race(
         StripedCounter::new,
         |c, _| {
             for _ in 0..PER_THREAD {
@@ -79,11 +67,8 @@ pub fn run(opts: &Options) -> Scenario {
         |c, _| check(c.sum()),
     );
     // Timed and checked: every increment must be in the final count.
-    let time = opts.timed;
     let lost = |total: u64, done: u64| total.abs_diff(done);
-    let mutex_timed = timed(
-        threads,
-        time,
+    let mutex_timed = p.timed(
         Mutex::new(0u64),
         |m| {
             *m.lock().unwrap() += 1;
@@ -91,9 +76,7 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |m, done| lost(m.into_inner().unwrap(), done),
     );
-    let counter_timed = timed(
-        threads,
-        time,
+    let counter_timed = p.timed(
         Counter::new(0),
         |c| {
             c.increment();
@@ -101,9 +84,7 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |c, done| lost(c.get(), done),
     );
-    let striped_timed = timed(
-        threads,
-        time,
+    let striped_timed = p.timed(
         StripedCounter::new(),
         |c| {
             c.increment();

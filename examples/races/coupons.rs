@@ -8,20 +8,20 @@ use std::sync::Mutex;
 use racefree::BoundedCounter;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, timed, Checked, Progress};
+use crate::harness::{gap, until_refused, Checked, Runs};
 use crate::report::{Kind, Row, Scenario};
 
 /// Coupons on offer each round.
 const LIMIT: u64 = 100;
 
-/// What one customer thread did: attempts made, coupons received.
-type Claimed = (u64, u64);
+/// What one customer thread did: attempts made, one `()` per coupon received.
+type Claimed = (u64, Vec<()>);
 
 /// Over-issued coupons: any difference from exactly `LIMIT` handed out (fewer
 /// would be an anomaly too, since every thread tried until refused).
 fn check(threads: Vec<Claimed>) -> Checked {
     let attempts = threads.iter().map(|t| t.0).sum();
-    let issued: u64 = threads.iter().map(|t| t.1).sum();
+    let issued: u64 = threads.iter().map(|t| t.1.len() as u64).sum();
     Checked {
         attempts,
         anomalies: issued.abs_diff(LIMIT),
@@ -31,72 +31,47 @@ fn check(threads: Vec<Claimed>) -> Checked {
 /// Runs the three implementations of the coupon limit under the same threads.
 pub fn run(opts: &Options) -> Scenario {
     let (rounds, threads) = (opts.rounds, opts.threads);
-    let mut p = Progress::new("first 100 coupons", rounds * 3);
+    let mut p = Runs::new(opts, "first 100 coupons", 3);
 
-    let naive = race(
-        rounds,
-        threads,
-        &mut p,
+    let naive = p.race(
         || AtomicU64::new(0),
         |issued, _| {
-            let (mut tried, mut mine) = (0, 0);
-            loop {
-                tried += 1;
+            until_refused(|| {
                 // THE BAD PATTERN: fewer than 100 so far? (gap) then count one.
                 // The increment itself is atomic; the check-then-act is not.
                 if issued.load(Relaxed) >= LIMIT {
-                    return (tried, mine);
+                    return None;
                 }
                 gap();
                 issued.fetch_add(1, Relaxed);
-                mine += 1;
-            }
+                Some(())
+            })
         },
         |_, t| check(t),
     );
-    let mutex = race(
-        rounds,
-        threads,
-        &mut p,
+    let mutex = p.race(
         || Mutex::new(0u64),
         |m, _| {
-            let (mut tried, mut mine) = (0, 0);
-            loop {
-                tried += 1;
+            until_refused(|| {
                 let mut issued = m.lock().unwrap();
                 if *issued >= LIMIT {
-                    return (tried, mine);
+                    return None;
                 }
                 *issued += 1;
-                mine += 1;
-            }
+                Some(())
+            })
         },
         |_, t| check(t),
     );
-    let bounded = race(
-        rounds,
-        threads,
-        &mut p,
+    let bounded = p.race(
         || BoundedCounter::new(0, LIMIT),
-        |issued, _| {
-            let (mut tried, mut mine) = (0, 0);
-            loop {
-                tried += 1;
-                if issued.try_add(1).is_err() {
-                    return (tried, mine);
-                }
-                mine += 1;
-            }
-        },
+        |issued, _| until_refused(|| issued.try_add(1).is_ok().then_some(())),
         |_, t| check(t),
     );
     // Timed and checked: claims against a limit no run can reach; every
     // granted claim must be in the final count, and no refusal is allowed.
-    let time = opts.timed;
     let limit = u64::MAX;
-    let mutex_timed = timed(
-        threads,
-        time,
+    let mutex_timed = p.timed(
         Mutex::new(0u64),
         |m| {
             let mut issued = m.lock().unwrap();
@@ -106,9 +81,7 @@ pub fn run(opts: &Options) -> Scenario {
         },
         |m, granted| m.into_inner().unwrap().abs_diff(granted),
     );
-    let bounded_timed = timed(
-        threads,
-        time,
+    let bounded_timed = p.timed(
         BoundedCounter::new(0, limit),
         |c| c.try_add(1).is_ok(),
         |c, granted| c.get().abs_diff(granted),

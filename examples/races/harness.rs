@@ -9,6 +9,10 @@ use std::sync::atomic::{
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+use racefree_conformance::harness::together;
+
+use crate::cli::Options;
+
 /// The gap between a naive check and its act, widened on purpose.
 ///
 /// In production the gap is a preemption, a cache miss, a page fault or an I/O
@@ -37,46 +41,79 @@ pub struct Checked {
     pub anomalies: u64,
 }
 
-/// Runs `rounds` rounds: `setup` builds a fresh shared state, `threads` threads
-/// wait at a barrier and then run `work(&state, thread_index)` together, and
-/// `check` inspects the final state and the threads' results.
-pub fn race<S, R>(
+/// One scenario's runs: the options' rounds, threads and timed-run length, and
+/// the scenario's progress line.
+pub struct Runs {
     rounds: u64,
     threads: usize,
-    progress: &mut Progress,
-    mut setup: impl FnMut() -> S,
-    work: impl Fn(&S, usize) -> R + Sync,
-    mut check: impl FnMut(S, Vec<R>) -> Checked,
-) -> Tally
-where
-    S: Sync,
-    R: Send,
-{
-    let mut tally = Tally::default();
-    for _ in 0..rounds {
-        let state = setup();
-        let barrier = Barrier::new(threads);
-        let results = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (state, barrier, work) = (&state, &barrier, &work);
-                    s.spawn(move || {
-                        barrier.wait();
-                        work(state, t)
-                    })
-                })
-                .collect();
-            let joined = handles.into_iter().map(|h| h.join());
-            joined
-                .map(|r| r.expect("a racing thread panicked"))
-                .collect()
-        });
-        let c = check(state, results);
-        tally.attempts += c.attempts;
-        tally.anomalies += c.anomalies;
-        progress.tick();
+    time: Duration,
+    progress: Progress,
+}
+
+impl Runs {
+    /// The runs of scenario `label`, which races `rows` implementations.
+    pub fn new(opts: &Options, label: &str, rows: u64) -> Self {
+        Runs {
+            rounds: opts.rounds,
+            threads: opts.threads,
+            time: opts.timed,
+            progress: Progress::new(label, opts.rounds * rows),
+        }
     }
-    tally
+
+    /// Runs the rounds of one row: `setup` builds a fresh shared state, the
+    /// threads wait at a barrier and then run `work(&state, thread_index)`
+    /// together, and `check` inspects the final state and the threads' results.
+    pub fn race<S, R>(
+        &mut self,
+        mut setup: impl FnMut() -> S,
+        work: impl Fn(&S, usize) -> R + Sync,
+        mut check: impl FnMut(S, Vec<R>) -> Checked,
+    ) -> Tally
+    where
+        S: Sync,
+        R: Send,
+    {
+        let mut tally = Tally::default();
+        for _ in 0..self.rounds {
+            let state = setup();
+            let results = together(self.threads, |t| work(&state, t));
+            let c = check(state, results);
+            tally.attempts += c.attempts;
+            tally.anomalies += c.anomalies;
+            self.progress.tick();
+        }
+        tally
+    }
+
+    /// The timed run of a correct row: see [`timed`].
+    pub fn timed<S: Sync>(
+        &self,
+        state: S,
+        op: impl Fn(&S) -> bool + Sync,
+        check: impl FnOnce(S, u64) -> u64,
+    ) -> Timed {
+        timed(self.threads, self.time, state, op, check)
+    }
+
+    /// The scenario is over: clear its progress line.
+    pub fn finish(self) {
+        self.progress.finish();
+    }
+}
+
+/// One thread's claims until refused: calls `claim` until it returns `None`,
+/// and returns the attempts made (the refused one included) with what the
+/// granted claims returned, in order.
+pub fn until_refused<T>(mut claim: impl FnMut() -> Option<T>) -> (u64, Vec<T>) {
+    let (mut tried, mut granted) = (0, Vec::new());
+    loop {
+        tried += 1;
+        match claim() {
+            Some(v) => granted.push(v),
+            None => return (tried, granted),
+        }
+    }
 }
 
 /// A correct implementation's timed run: how much it did, whether the
@@ -98,7 +135,7 @@ pub struct Timed {
 /// successes and returns the anomalies it finds, so a long, truly parallel
 /// run also checks the structure (this is what makes the example fail in CI
 /// if a racefree structure regresses).
-pub fn timed<S: Sync>(
+fn timed<S: Sync>(
     threads: usize,
     time: Duration,
     state: S,

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use racefree::SeatPool;
 
 use crate::cli::Options;
-use crate::harness::{gap, race, timed, Checked, Marks, Progress};
+use crate::harness::{gap, until_refused, Checked, Marks, Runs};
 use crate::report::{Kind, Row, Scenario};
 
 /// Seats on sale each round.
@@ -38,67 +38,47 @@ fn check(buyers: Vec<Bought>) -> Checked {
 /// Runs the three implementations of the seat sale under the same threads.
 pub fn run(opts: &Options) -> Scenario {
     let (rounds, threads) = (opts.rounds, opts.threads);
-    let mut p = Progress::new("last seat", rounds * 3);
+    let mut p = Runs::new(opts, "last seat", 3);
 
-    let naive = race(
-        rounds,
-        threads,
-        &mut p,
+    let naive = p.race(
         || {
             (0..SEATS)
                 .map(|_| AtomicBool::new(false))
                 .collect::<Vec<_>>()
         },
         |seats, _| {
-            let (mut tried, mut mine) = (0, Vec::new());
-            loop {
-                tried += 1;
+            until_refused(|| {
                 // THE BAD PATTERN: is it free? (gap) then take it.
-                let Some(free) = seats.iter().position(|s| !s.load(Relaxed)) else {
-                    return (tried, mine);
-                };
+                let free = seats.iter().position(|s| !s.load(Relaxed))?;
                 gap();
                 seats[free].store(true, Relaxed);
-                mine.push(free);
-            }
+                Some(free)
+            })
         },
         |_, buyers| check(buyers),
     );
-    let mutex = race(
-        rounds,
-        threads,
-        &mut p,
+    let mutex = p.race(
         || Mutex::new([false; SEATS]),
         |m, _| {
-            let (mut tried, mut mine) = (0, Vec::new());
-            loop {
-                tried += 1;
+            until_refused(|| {
                 let mut seats = m.lock().unwrap();
-                let Some(free) = seats.iter().position(|taken| !taken) else {
-                    return (tried, mine);
-                };
+                let free = seats.iter().position(|taken| !taken)?;
                 seats[free] = true;
-                mine.push(free);
-            }
+                Some(free)
+            })
         },
         |_, buyers| check(buyers),
     );
-    let pool = race(
-        rounds,
-        threads,
-        &mut p,
+    let pool = p.race(
         || SeatPool::new(SEATS),
         |pool, _| {
-            let (mut tried, mut mine, mut tickets) = (0, Vec::new(), Vec::new());
-            loop {
-                tried += 1;
-                let Some(seat) = pool.try_reserve() else {
-                    drop(tickets);
-                    return (tried, mine);
-                };
-                mine.push(seat.id());
+            let mut tickets = Vec::new();
+            until_refused(|| {
+                let seat = pool.try_reserve()?;
+                let id = seat.id();
                 tickets.push(seat.confirm());
-            }
+                Some(id)
+            })
         },
         |pool, buyers| {
             let mut c = check(buyers);
@@ -111,7 +91,6 @@ pub fn run(opts: &Options) -> Scenario {
     // release it. A mark already set means two holders of one seat at once.
     // With fewer threads than seats the pool can never look full, so a
     // refusal is an anomaly too; at the end every seat must be free again.
-    let time = opts.timed;
     let never_full = threads < SEATS;
     let mutex_timed = {
         let marks = Marks::<SEATS>::new();
@@ -132,7 +111,7 @@ pub fn run(opts: &Options) -> Scenario {
             let still_taken = m.into_inner().unwrap().iter().filter(|&&t| t).count();
             marks.anomalies() + still_taken as u64
         };
-        timed(threads, time, Mutex::new([false; SEATS]), op, check)
+        p.timed(Mutex::new([false; SEATS]), op, check)
     };
     let pool_timed = {
         let marks = Marks::<SEATS>::new();
@@ -144,7 +123,7 @@ pub fn run(opts: &Options) -> Scenario {
             None => refused(&marks, never_full),
         };
         let check = |pool: SeatPool, _| marks.anomalies() + (SEATS - pool.available()) as u64;
-        timed(threads, time, SeatPool::new(SEATS), op, check)
+        p.timed(SeatPool::new(SEATS), op, check)
     };
     p.finish();
 

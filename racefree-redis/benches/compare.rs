@@ -18,10 +18,10 @@
 //! cargo bench -p racefree-redis --bench compare -- --quick
 //! ```
 
+use racefree_conformance::harness::prepared_together;
 use racefree_conformance::server::RedisServer;
 use racefree_redis::redis::{self, Commands};
 use racefree_redis::RedisBoundedCounter;
-use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 const MAX: u64 = 1_000_000;
@@ -95,40 +95,36 @@ fn run(url: &str, way: Way, clients: usize, window: Duration, rep: usize) -> f64
     if let Way::Racefree = way {
         RedisBoundedCounter::create(url, &name, MAX / 2, MAX).unwrap();
     }
-    let barrier = Barrier::new(clients);
-    let rates: Vec<f64> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..clients)
-            .map(|_| {
-                let (key, name, barrier) = (&key, &name, &barrier);
-                s.spawn(move || {
-                    let mut con = conn(url);
-                    let counter = match way {
-                        Way::Racefree => Some(RedisBoundedCounter::open(url, name).unwrap()),
-                        _ => None,
-                    };
-                    barrier.wait();
-                    let start = Instant::now();
-                    let mut ops = 0u64;
-                    // Bounded by the window (and a count, for safety).
-                    while start.elapsed() < window && ops < 10_000_000 {
-                        let add = ops & 1 == 0;
-                        match way {
-                            Way::Naive => naive(&mut con, key, add),
-                            Way::Watch => watch(&mut con, key, add),
-                            Way::Lock => locked(&mut con, key, add),
-                            Way::Racefree => {
-                                let c = counter.as_ref().unwrap();
-                                let _ = if add { c.try_add(1) } else { c.try_sub(1) }.unwrap();
-                            }
-                        }
-                        ops += 1;
+    let rates: Vec<f64> = prepared_together(
+        clients,
+        |_| {
+            let con = conn(url);
+            let counter = match way {
+                Way::Racefree => Some(RedisBoundedCounter::open(url, &name).unwrap()),
+                _ => None,
+            };
+            (con, counter)
+        },
+        |_, (mut con, counter)| {
+            let start = Instant::now();
+            let mut ops = 0u64;
+            // Bounded by the window (and a count, for safety).
+            while start.elapsed() < window && ops < 10_000_000 {
+                let add = ops & 1 == 0;
+                match way {
+                    Way::Naive => naive(&mut con, &key, add),
+                    Way::Watch => watch(&mut con, &key, add),
+                    Way::Lock => locked(&mut con, &key, add),
+                    Way::Racefree => {
+                        let c = counter.as_ref().unwrap();
+                        let _ = if add { c.try_add(1) } else { c.try_sub(1) }.unwrap();
                     }
-                    ops as f64 / start.elapsed().as_secs_f64()
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+                }
+                ops += 1;
+            }
+            ops as f64 / start.elapsed().as_secs_f64()
+        },
+    );
     rates.iter().sum()
 }
 

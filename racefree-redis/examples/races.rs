@@ -16,12 +16,12 @@
 //!
 //! Exit status: 0 when racefree-redis shows zero anomalies, 1 otherwise.
 
+use racefree_conformance::harness::together;
 use racefree_conformance::server::RedisServer;
 use racefree_redis::redis::{self, Commands};
 use racefree_redis::{RedisBoundedCounter, RedisSeatPool};
 use std::collections::HashSet;
 use std::process::ExitCode;
-use std::sync::Barrier;
 use std::time::Instant;
 
 const CLIENTS: usize = 8;
@@ -80,115 +80,138 @@ fn conn(url: &str) -> redis::Connection {
 
 /// Runs `work(client)` on `CLIENTS` threads started together; returns their results.
 fn clients<T: Send>(work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let barrier = Barrier::new(CLIENTS);
-    std::thread::scope(|s| {
-        let hs: Vec<_> = (0..CLIENTS)
-            .map(|c| {
-                let (work, barrier) = (&work, &barrier);
-                s.spawn(move || {
-                    barrier.wait();
-                    work(c)
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    together(CLIENTS, work)
+}
+
+/// Each client opens its own handle with `open`, then makes `tries` attempts to
+/// take something with `take`; returns how many were granted, over all clients.
+fn granted<H>(
+    tries: usize,
+    open: impl Fn() -> H + Sync,
+    take: impl Fn(&mut H) -> bool + Sync,
+) -> u64 {
+    clients(|_| {
+        let mut handle = open();
+        (0..tries)
+            .map(|_| u64::from(take(&mut handle)))
+            .sum::<u64>()
     })
+    .iter()
+    .sum()
+}
+
+/// The naive GET / check / SET on the number at `key` (0 when unset): when
+/// `grant(n)` says `Some(new)`, yields (the gap between check and act), SETs
+/// `new` and returns `true`.
+fn get_check_set(
+    con: &mut redis::Connection,
+    key: &str,
+    grant: impl Fn(u64) -> Option<u64>,
+) -> bool {
+    let n: Option<u64> = con.get(key).unwrap();
+    let Some(new) = grant(n.unwrap_or(0)) else {
+        return false;
+    };
+    std::thread::yield_now();
+    let _: () = con.set(key, new).unwrap();
+    true
+}
+
+/// One scenario's row: `round(r)` runs round `r` of the naive and the racefree
+/// version and returns each one's (granted, anomalies); the row sums them.
+fn row(
+    title: &'static str,
+    what: &'static str,
+    rounds: usize,
+    mut round: impl FnMut(usize) -> (Tally, Tally),
+) -> Row {
+    let (mut naive, mut safe) = ((0, 0), (0, 0));
+    for r in 0..rounds {
+        let (n, s) = round(r);
+        naive = (naive.0 + n.0, naive.1 + n.1);
+        safe = (safe.0 + s.0, safe.1 + s.1);
+    }
+    (title, naive, safe, what)
+}
+
+/// Seats sold more than once in `sold`: sales beyond the distinct seats.
+fn sold_twice(sold: &[usize]) -> u64 {
+    (sold.len() - sold.iter().collect::<HashSet<_>>().len()) as u64
 }
 
 /// 10 seats, every client buys until sold out. Anomaly: a seat sold twice.
 fn seats(url: &str, rounds: usize) -> Row {
     const SEATS: usize = 10;
-    let (mut naive, mut safe) = ((0, 0), (0, 0));
-    for r in 0..rounds {
-        // Naive: `seat:i` is "free" until someone SETs it.
-        let key = |i: usize| format!("naive:{r}:seat:{i}");
-        let sold: Vec<usize> = clients(|c| {
-            let mut con = conn(url);
-            let mut mine = Vec::new();
-            for i in (0..SEATS).map(|k| (k + c) % SEATS) {
-                let owner: Option<String> = con.get(key(i)).unwrap();
-                if owner.is_none() {
-                    std::thread::yield_now(); // the gap between check and act
-                    let _: () = con.set(key(i), c).unwrap();
-                    mine.push(i);
-                }
-            }
-            mine
-        })
-        .concat();
-        naive.0 += sold.len() as u64;
-        naive.1 += (sold.len() - sold.iter().collect::<HashSet<_>>().len()) as u64;
-
-        let name = format!("seats-{r}");
-        RedisSeatPool::create(url, &name, SEATS).unwrap();
-        let sold: Vec<usize> = clients(|_| {
-            let pool = RedisSeatPool::open(url, &name).unwrap();
-            let mut mine = Vec::new();
-            while let Some(hold) = pool.try_reserve().unwrap() {
-                mine.push(hold.confirm().unwrap().id());
-            }
-            mine
-        })
-        .concat();
-        safe.0 += sold.len() as u64;
-        safe.1 += (sold.len() - sold.iter().collect::<HashSet<_>>().len()) as u64
-            + (SEATS - sold.len()) as u64; // unsold seats would be a bug too
-    }
-    (
+    row(
         "1. last seats (10 per round)",
-        naive,
-        safe,
         "seats sold twice",
+        rounds,
+        |r| {
+            // Naive: `seat:i` is "free" until someone SETs it.
+            let key = |i: usize| format!("naive:{r}:seat:{i}");
+            let sold: Vec<usize> = clients(|c| {
+                let mut con = conn(url);
+                let mut mine = Vec::new();
+                for i in (0..SEATS).map(|k| (k + c) % SEATS) {
+                    let owner: Option<String> = con.get(key(i)).unwrap();
+                    if owner.is_none() {
+                        std::thread::yield_now(); // the gap between check and act
+                        let _: () = con.set(key(i), c).unwrap();
+                        mine.push(i);
+                    }
+                }
+                mine
+            })
+            .concat();
+            let naive = (sold.len() as u64, sold_twice(&sold));
+
+            let name = format!("seats-{r}");
+            RedisSeatPool::create(url, &name, SEATS).unwrap();
+            let sold: Vec<usize> = clients(|_| {
+                let pool = RedisSeatPool::open(url, &name).unwrap();
+                let mut mine = Vec::new();
+                while let Some(hold) = pool.try_reserve().unwrap() {
+                    mine.push(hold.confirm().unwrap().id());
+                }
+                mine
+            })
+            .concat();
+            // Unsold seats would be a bug too.
+            let safe = (
+                sold.len() as u64,
+                sold_twice(&sold) + (SEATS - sold.len()) as u64,
+            );
+            (naive, safe)
+        },
     )
 }
 
 /// "First 100 customers get a coupon": anomaly = coupons issued past 100.
 fn coupons(url: &str, rounds: usize) -> Row {
     const LIMIT: u64 = 100;
-    let (mut naive, mut safe) = ((0, 0), (0, 0));
-    for r in 0..rounds {
-        let key = format!("naive:{r}:coupons");
-        let issued: u64 = clients(|_| {
-            let mut con = conn(url);
-            let mut mine = 0;
-            for _ in 0..(LIMIT as usize / CLIENTS + 5) {
-                let n: Option<u64> = con.get(&key).unwrap();
-                let n = n.unwrap_or(0);
-                if n < LIMIT {
-                    std::thread::yield_now();
-                    let _: () = con.set(&key, n + 1).unwrap();
-                    mine += 1;
-                }
-            }
-            mine
-        })
-        .iter()
-        .sum();
-        naive.0 += issued;
-        naive.1 += issued.saturating_sub(LIMIT);
-
-        let name = format!("coupons-{r}");
-        RedisBoundedCounter::create(url, &name, 0, LIMIT).unwrap();
-        let issued: u64 = clients(|_| {
-            let c = RedisBoundedCounter::open(url, &name).unwrap();
-            let mut mine = 0;
-            for _ in 0..(LIMIT as usize / CLIENTS + 5) {
-                if c.try_add(1).unwrap().is_ok() {
-                    mine += 1;
-                }
-            }
-            mine
-        })
-        .iter()
-        .sum();
-        safe.0 += issued;
-        safe.1 += issued.abs_diff(LIMIT);
-    }
-    (
+    const TRIES: usize = LIMIT as usize / CLIENTS + 5;
+    row(
         "2. first-100 coupons",
-        naive,
-        safe,
         "coupons over the limit",
+        rounds,
+        |r| {
+            let key = format!("naive:{r}:coupons");
+            let issued = granted(
+                TRIES,
+                || conn(url),
+                |con| get_check_set(con, &key, |n| (n < LIMIT).then_some(n + 1)),
+            );
+            let naive = (issued, issued.saturating_sub(LIMIT));
+
+            let name = format!("coupons-{r}");
+            RedisBoundedCounter::create(url, &name, 0, LIMIT).unwrap();
+            let issued = granted(
+                TRIES,
+                || RedisBoundedCounter::open(url, &name).unwrap(),
+                |c| c.try_add(1).unwrap().is_ok(),
+            );
+            (naive, (issued, issued.abs_diff(LIMIT)))
+        },
     )
 }
 
@@ -196,51 +219,32 @@ fn coupons(url: &str, rounds: usize) -> Row {
 fn overdraft(url: &str, rounds: usize) -> Row {
     const BALANCE: u64 = 100;
     const AMOUNT: u64 = 30;
-    let (mut naive, mut safe) = ((0, 0), (0, 0));
-    for r in 0..rounds {
+    let title = "3. overdraft (balance 100, withdrawals of 30)";
+    row(title, "withdrawals paid beyond the balance", rounds, |r| {
         let key = format!("naive:{r}:balance");
         let _: () = conn(url).set(&key, BALANCE).unwrap();
-        let paid: u64 = clients(|_| {
-            let mut con = conn(url);
-            let mut mine = 0;
-            for _ in 0..2 {
-                let b: u64 = con.get(&key).unwrap();
-                if b >= AMOUNT {
-                    std::thread::yield_now();
-                    let _: () = con.set(&key, b - AMOUNT).unwrap();
-                    mine += AMOUNT;
-                }
-            }
-            mine
-        })
-        .iter()
-        .sum();
-        naive.0 += paid / AMOUNT;
-        naive.1 += paid.saturating_sub(BALANCE) / AMOUNT;
+        let paid = AMOUNT
+            * granted(
+                2,
+                || conn(url),
+                |con| get_check_set(con, &key, |b| b.checked_sub(AMOUNT)),
+            );
+        let naive = (paid / AMOUNT, paid.saturating_sub(BALANCE) / AMOUNT);
 
         let name = format!("acct-{r}");
         let acct = RedisBoundedCounter::create(url, &name, BALANCE, BALANCE).unwrap();
-        let paid: u64 = clients(|_| {
-            let a = RedisBoundedCounter::open(url, &name).unwrap();
-            let mut mine = 0;
-            for _ in 0..2 {
-                if a.try_sub(AMOUNT).unwrap().is_ok() {
-                    mine += AMOUNT;
-                }
-            }
-            mine
-        })
-        .iter()
-        .sum();
-        safe.0 += paid / AMOUNT;
+        let paid = AMOUNT
+            * granted(
+                2,
+                || RedisBoundedCounter::open(url, &name).unwrap(),
+                |a| a.try_sub(AMOUNT).unwrap().is_ok(),
+            );
         // Anomalies: paid beyond the balance, or a balance that does not add up.
-        safe.1 += paid.saturating_sub(BALANCE) / AMOUNT
-            + u64::from(acct.get().unwrap() != BALANCE - paid);
-    }
-    (
-        "3. overdraft (balance 100, withdrawals of 30)",
-        naive,
-        safe,
-        "withdrawals paid beyond the balance",
-    )
+        let safe = (
+            paid / AMOUNT,
+            paid.saturating_sub(BALANCE) / AMOUNT
+                + u64::from(acct.get().unwrap() != BALANCE - paid),
+        );
+        (naive, safe)
+    })
 }

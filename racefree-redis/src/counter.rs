@@ -90,14 +90,16 @@ impl Core {
         Ok(core)
     }
 
-    /// Creates (or finds) the counter; `Ok(true)` when this call created it.
+    /// Creates the counter, or finds it with the same `max`; one that already
+    /// existed is [`Error::AlreadyExists`] when `exclusive`.
     fn create<T: IntoConnectionInfo>(
         info: T,
         name: &str,
         kind: &'static str,
         initial: u64,
         max: u64,
-    ) -> Result<(Self, bool)> {
+        exclusive: bool,
+    ) -> Result<Self> {
         check_name(name)?;
         if initial > max || max > MAX_VALUE {
             return Err(Error::BadCounter { initial, max });
@@ -110,8 +112,8 @@ impl Core {
             &[kind.to_string(), initial.to_string(), max.to_string()],
         )?;
         let r = Reply::parse(reply, name, kind_label(kind), None)?;
-        let created = match r.word(0) {
-            "created" => true,
+        match r.word(0) {
+            "created" => {}
             "exists" => {
                 let found = r.num(1)?;
                 if found != max {
@@ -121,20 +123,21 @@ impl Core {
                         found,
                     });
                 }
-                false
+                if exclusive {
+                    return Err(Error::AlreadyExists {
+                        name: name.to_string(),
+                    });
+                }
             }
             _ => return Err(r.protocol()),
-        };
-        Ok((
-            Core {
-                name: name.to_string(),
-                meta,
-                kind,
-                max,
-                conn,
-            },
-            created,
-        ))
+        }
+        Ok(Core {
+            name: name.to_string(),
+            meta,
+            kind,
+            max,
+            conn,
+        })
     }
 
     fn op(&self, op: &str, n: u64, rid: Option<&RequestId>) -> Result<Reply> {
@@ -228,12 +231,7 @@ impl RedisCounter {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn create<T: IntoConnectionInfo>(conn_info: T, name: &str, initial: u64) -> Result<Self> {
-        match Core::create(conn_info, name, "counter", initial, MAX_VALUE)? {
-            (core, true) => Ok(Self(core)),
-            (_, false) => Err(Error::AlreadyExists {
-                name: name.to_string(),
-            }),
-        }
+        Core::create(conn_info, name, "counter", initial, MAX_VALUE, true).map(Self)
     }
 
     /// Opens the counter `name`, creating it at `initial` if there is none.
@@ -250,9 +248,7 @@ impl RedisCounter {
         name: &str,
         initial: u64,
     ) -> Result<Self> {
-        Ok(Self(
-            Core::create(conn_info, name, "counter", initial, MAX_VALUE)?.0,
-        ))
+        Core::create(conn_info, name, "counter", initial, MAX_VALUE, false).map(Self)
     }
 
     /// Opens an existing counter.
@@ -413,12 +409,7 @@ impl RedisBoundedCounter {
         initial: u64,
         max: u64,
     ) -> Result<Self> {
-        match Core::create(conn_info, name, "bounded", initial, max)? {
-            (core, true) => Ok(Self(core)),
-            (_, false) => Err(Error::AlreadyExists {
-                name: name.to_string(),
-            }),
-        }
+        Core::create(conn_info, name, "bounded", initial, max, true).map(Self)
     }
 
     /// Opens the counter `name`, creating it if there is none.
@@ -437,9 +428,7 @@ impl RedisBoundedCounter {
         initial: u64,
         max: u64,
     ) -> Result<Self> {
-        Ok(Self(
-            Core::create(conn_info, name, "bounded", initial, max)?.0,
-        ))
+        Core::create(conn_info, name, "bounded", initial, max, false).map(Self)
     }
 
     /// Opens an existing bounded counter; its maximum is read from the server.

@@ -4,16 +4,22 @@
 mod common;
 
 use common::{raw, server, unique, wait_until};
+use racefree_conformance::harness::{prepared_together, together};
 use racefree_redis::redis::{self, Commands};
 use racefree_redis::{
     Config, Error, RedisBoundedCounter, RedisCounter, RedisSeatPool, RequestId, Ticket, MAX_VALUE,
 };
 use std::collections::HashSet;
-use std::sync::Barrier;
 use std::time::Duration;
 
-fn short_lease() -> Config {
-    Config::default().lease(Duration::from_millis(200))
+/// A lease short enough for a test to wait out.
+const SHORT_LEASE: Duration = Duration::from_millis(200);
+
+/// Creates the pool `name` of `capacity` seats, whose holds last `lease`.
+fn pool_with_lease(url: &str, name: &str, capacity: usize, lease: Duration) -> RedisSeatPool {
+    RedisSeatPool::create(url, name, capacity)
+        .unwrap()
+        .with_config(Config::default().lease(lease))
 }
 
 #[test]
@@ -119,28 +125,20 @@ fn last_seat_is_sold_once_under_many_clients() {
     for round in 0..15 {
         let name = format!("last-{round}");
         RedisSeatPool::create(srv.url(), &name, 1).unwrap();
-        let barrier = Barrier::new(THREADS);
-        let wins: usize = std::thread::scope(|s| {
-            let hs: Vec<_> = (0..THREADS)
-                .map(|_| {
-                    let (url, name, barrier) = (srv.url(), name.clone(), &barrier);
-                    s.spawn(move || {
-                        // Each thread is its own client (own handle, own connection).
-                        let pool = RedisSeatPool::open(url, &name).unwrap();
-                        barrier.wait();
-                        let won = match pool.try_reserve().unwrap() {
-                            Some(h) => {
-                                let _ticket = h.confirm().unwrap();
-                                1
-                            }
-                            None => 0,
-                        };
-                        won
-                    })
-                })
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).sum()
-        });
+        let wins: usize = prepared_together(
+            THREADS,
+            // Each thread is its own client (own handle, own connection).
+            |_| RedisSeatPool::open(srv.url(), &name).unwrap(),
+            |_, pool| match pool.try_reserve().unwrap() {
+                Some(h) => {
+                    let _ticket = h.confirm().unwrap();
+                    1
+                }
+                None => 0,
+            },
+        )
+        .into_iter()
+        .sum();
         assert_eq!(
             wins, 1,
             "round {round}: the last seat was sold {wins} times"
@@ -151,36 +149,27 @@ fn last_seat_is_sold_once_under_many_clients() {
 
     // A bigger pool drained by many clients: every seat sold exactly once.
     let pool = RedisSeatPool::create(srv.url(), "drain", 40).unwrap();
-    let barrier = Barrier::new(THREADS);
-    let sold: Vec<usize> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..THREADS)
-            .map(|t| {
-                let (pool, barrier) = (&pool, &barrier);
-                s.spawn(move || {
-                    barrier.wait();
-                    let mut mine = Vec::new();
-                    for _ in 0..100 {
-                        let got = if t % 2 == 0 {
-                            pool.try_reserve()
-                                .unwrap()
-                                .map(|h| vec![h.confirm().unwrap()])
-                        } else {
-                            pool.try_reserve_many(3)
-                                .unwrap()
-                                .map(|g| g.confirm().unwrap())
-                        };
-                        match got {
-                            Some(ts) => mine.extend(ts.iter().map(|t| t.id())),
-                            None if pool.available().unwrap() == 0 => break,
-                            None => {}
-                        }
-                    }
-                    mine
-                })
-            })
-            .collect();
-        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
-    });
+    let sold: Vec<usize> = together(THREADS, |t| {
+        let mut mine = Vec::new();
+        for _ in 0..100 {
+            let got = if t % 2 == 0 {
+                pool.try_reserve()
+                    .unwrap()
+                    .map(|h| vec![h.confirm().unwrap()])
+            } else {
+                pool.try_reserve_many(3)
+                    .unwrap()
+                    .map(|g| g.confirm().unwrap())
+            };
+            match got {
+                Some(ts) => mine.extend(ts.iter().map(|t| t.id())),
+                None if pool.available().unwrap() == 0 => break,
+                None => {}
+            }
+        }
+        mine
+    })
+    .concat();
     let distinct: HashSet<_> = sold.iter().copied().collect();
     assert_eq!(
         distinct.len(),
@@ -193,9 +182,7 @@ fn last_seat_is_sold_once_under_many_clients() {
 #[test]
 fn lease_expiry_returns_a_held_seat() {
     let srv = server();
-    let pool = RedisSeatPool::create(srv.url(), "lease", 2)
-        .unwrap()
-        .with_config(short_lease());
+    let pool = pool_with_lease(&srv.url(), "lease", 2, SHORT_LEASE);
     let hold = pool.try_reserve_seat(0).unwrap().unwrap();
     let ticket = pool
         .try_reserve_seat(1)
@@ -220,9 +207,7 @@ fn lease_expiry_returns_a_held_seat() {
 #[test]
 fn renew_keeps_a_hold() {
     let srv = server();
-    let pool = RedisSeatPool::create(srv.url(), "renew", 1)
-        .unwrap()
-        .with_config(Config::default().lease(Duration::from_secs(30)));
+    let pool = pool_with_lease(&srv.url(), "renew", 1, Duration::from_secs(30));
     let hold = pool.try_reserve().unwrap().unwrap();
     hold.renew().unwrap();
     let group = {
@@ -236,9 +221,7 @@ fn renew_keeps_a_hold() {
 #[test]
 fn late_confirm_is_fenced() {
     let srv = server();
-    let slow = RedisSeatPool::create(srv.url(), "fence", 1)
-        .unwrap()
-        .with_config(short_lease());
+    let slow = pool_with_lease(&srv.url(), "fence", 1, SHORT_LEASE);
     let fast = RedisSeatPool::open(srv.url(), "fence").unwrap();
     let hold = slow.try_reserve().unwrap().unwrap();
     let group = slow.try_reserve_many(1);
@@ -333,42 +316,38 @@ fn bounded_counter_never_leaves_its_range() {
     const MAX: u64 = 10;
     let c = RedisBoundedCounter::create(srv.url(), "coupons", 5, MAX).unwrap();
     assert_eq!(c.max(), MAX);
-    let barrier = Barrier::new(8);
-    let net: i64 = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..8u64)
-            .map(|t| {
-                let (url, barrier) = (srv.url(), &barrier);
-                s.spawn(move || {
-                    let c = RedisBoundedCounter::open(url, "coupons").unwrap();
-                    barrier.wait();
-                    let mut net = 0i64;
-                    for i in 0..60u64 {
-                        let n = 1 + (t + i) % 4;
-                        if (t + i) % 2 == 0 {
-                            match c.try_add(n).unwrap() {
-                                Ok(prev) => {
-                                    assert!(prev + n <= MAX);
-                                    net += n as i64;
-                                }
-                                Err(cur) => assert!(cur + n > MAX && cur <= MAX),
-                            }
-                        } else {
-                            match c.try_sub(n).unwrap() {
-                                Ok(prev) => {
-                                    assert!(prev >= n && prev <= MAX);
-                                    net -= n as i64;
-                                }
-                                Err(cur) => assert!(cur < n),
-                            }
+    let net: i64 = prepared_together(
+        8,
+        |_| RedisBoundedCounter::open(srv.url(), "coupons").unwrap(),
+        |t, c| {
+            let t = t as u64;
+            let mut net = 0i64;
+            for i in 0..60u64 {
+                let n = 1 + (t + i) % 4;
+                if (t + i).is_multiple_of(2) {
+                    match c.try_add(n).unwrap() {
+                        Ok(prev) => {
+                            assert!(prev + n <= MAX);
+                            net += n as i64;
                         }
-                        assert!(c.get().unwrap() <= MAX);
+                        Err(cur) => assert!(cur + n > MAX && cur <= MAX),
                     }
-                    net
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).sum()
-    });
+                } else {
+                    match c.try_sub(n).unwrap() {
+                        Ok(prev) => {
+                            assert!(prev >= n && prev <= MAX);
+                            net -= n as i64;
+                        }
+                        Err(cur) => assert!(cur < n),
+                    }
+                }
+                assert!(c.get().unwrap() <= MAX);
+            }
+            net
+        },
+    )
+    .into_iter()
+    .sum();
     assert_eq!(c.get().unwrap() as i64, 5 + net);
 }
 
@@ -376,29 +355,25 @@ fn bounded_counter_never_leaves_its_range() {
 fn counter_never_repeats() {
     let srv = server();
     let c = RedisCounter::create(srv.url(), "ids", 0).unwrap();
-    let barrier = Barrier::new(8);
-    let mut ranges: Vec<(u64, u64)> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..8u64)
-            .map(|t| {
-                let (c, barrier) = (&c, &barrier);
-                s.spawn(move || {
-                    barrier.wait();
-                    (0..80u64)
-                        .map(|i| {
-                            let n = if (t + i) % 3 == 0 { 1 + i % 5 } else { 1 };
-                            let prev = if n == 1 {
-                                c.increment().unwrap()
-                            } else {
-                                c.add(n).unwrap()
-                            };
-                            (prev, prev + n)
-                        })
-                        .collect::<Vec<_>>()
-                })
+    let mut ranges: Vec<(u64, u64)> = together(8, |t| {
+        let t = t as u64;
+        (0..80u64)
+            .map(|i| {
+                let n = if (t + i).is_multiple_of(3) {
+                    1 + i % 5
+                } else {
+                    1
+                };
+                let prev = if n == 1 {
+                    c.increment().unwrap()
+                } else {
+                    c.add(n).unwrap()
+                };
+                (prev, prev + n)
             })
-            .collect();
-        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
-    });
+            .collect::<Vec<_>>()
+    })
+    .concat();
     ranges.sort_unstable();
     let mut next = 0;
     for (lo, hi) in &ranges {

@@ -12,6 +12,7 @@
 mod common;
 
 use common::{raw, server, wait_until, ServerOptions};
+use racefree_conformance::harness::prepared_together;
 use racefree_conformance::server::RedisServer;
 use racefree_redis::redis;
 use racefree_redis::{
@@ -20,7 +21,6 @@ use racefree_redis::{
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use std::sync::Barrier;
 use std::time::Duration;
 
 /// Set in the child process that fault 1 spawns: `URL POOL`.
@@ -128,38 +128,35 @@ fn server_killed_and_restarted_keeps_every_confirmed_ticket() {
     RedisBoundedCounter::create(url.as_str(), "aof-stock", 50, 50).unwrap();
 
     // 4 clients book and hold concurrently; every acknowledged step is recorded.
-    let barrier = Barrier::new(4);
     type Acked = (Vec<(usize, String)>, Vec<u64>, u64);
-    let per_client: Vec<Acked> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..4)
-            .map(|t| {
-                let (url, barrier) = (url.clone(), &barrier);
-                s.spawn(move || {
-                    let pool = RedisSeatPool::open(url.as_str(), "aof").unwrap();
-                    let ids = RedisCounter::open(url.as_str(), "aof-ids").unwrap();
-                    let stock = RedisBoundedCounter::open(url.as_str(), "aof-stock").unwrap();
-                    barrier.wait();
-                    let (mut tickets, mut got, mut taken) = (Vec::new(), Vec::new(), 0);
-                    for i in 0..12 {
-                        match pool.try_reserve().unwrap() {
-                            Some(h) if (t + i) % 3 != 0 => {
-                                let tk = h.confirm().unwrap();
-                                tickets.push((tk.id(), tk.token().to_string()));
-                            }
-                            Some(h) => std::mem::forget(h), // held at the crash
-                            None => {}
-                        }
-                        got.push(ids.increment().unwrap());
-                        if stock.try_sub(1).unwrap().is_ok() {
-                            taken += 1;
-                        }
+    let per_client: Vec<Acked> = prepared_together(
+        4,
+        |_| {
+            (
+                RedisSeatPool::open(url.as_str(), "aof").unwrap(),
+                RedisCounter::open(url.as_str(), "aof-ids").unwrap(),
+                RedisBoundedCounter::open(url.as_str(), "aof-stock").unwrap(),
+            )
+        },
+        |t, (pool, ids, stock)| {
+            let (mut tickets, mut got, mut taken) = (Vec::new(), Vec::new(), 0);
+            for i in 0..12 {
+                match pool.try_reserve().unwrap() {
+                    Some(h) if (t + i) % 3 != 0 => {
+                        let tk = h.confirm().unwrap();
+                        tickets.push((tk.id(), tk.token().to_string()));
                     }
-                    (tickets, got, taken)
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+                    Some(h) => std::mem::forget(h), // held at the crash
+                    None => {}
+                }
+                got.push(ids.increment().unwrap());
+                if stock.try_sub(1).unwrap().is_ok() {
+                    taken += 1;
+                }
+            }
+            (tickets, got, taken)
+        },
+    );
     let tickets: Vec<(usize, String)> = per_client.iter().flat_map(|c| c.0.clone()).collect();
     let increments: usize = per_client.iter().map(|c| c.1.len()).sum();
     let taken: u64 = per_client.iter().map(|c| c.2).sum();

@@ -8,7 +8,7 @@
 //! counters 4 × 6 × 400, stacks 3 × 8 × 400, seat pools 3 × 6 × 400 (plus the
 //! releases that empty the pool at the end of each thread).
 
-use racefree_conformance::harness::{assert_linearizable, Shape};
+use racefree_conformance::harness::{campaign, Expect, Shape};
 use racefree_conformance::history::History;
 use racefree_conformance::models::*;
 use racefree_conformance::subjects::*;
@@ -206,20 +206,21 @@ fn sum_bounds(c: &StripedCounter, h: &History<StripedOp, u64>) {
 #[test]
 fn miri_lin_counter() {
     let s = Shape::new(4, 6, 400);
-    assert_linearizable(
+    campaign(
         "Counter",
         s,
         || Subject(Counter::new(0)),
         |_| CounterModel(0),
         |c, t, r, rec| counter_ops(c, t, r, rec, s.ops),
         counter_total,
+        Expect::Linearizable,
     );
 }
 
 #[test]
 fn miri_lin_bounded_counter() {
     let s = Shape::new(4, 6, 400);
-    assert_linearizable(
+    campaign(
         "BoundedCounter",
         s,
         || Subject(BoundedCounter::new(2, 4)),
@@ -229,13 +230,14 @@ fn miri_lin_bounded_counter() {
         },
         |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
         bounded_total(2),
+        Expect::Linearizable,
     );
 }
 
 #[test]
 fn miri_lin_striped_counter_sum_bounds() {
     let s = Shape::new(4, 6, 400);
-    assert_linearizable(
+    campaign(
         "StripedCounter",
         s,
         || StripedCounter::with_cells(2),
@@ -259,6 +261,7 @@ fn miri_lin_striped_counter_sum_bounds() {
             }
         },
         sum_bounds,
+        Expect::Linearizable,
     );
 }
 
@@ -269,26 +272,28 @@ fn miri_lin_array_stack() {
     // refused while the other threads hold slots in transit (see StackModel);
     // miri seed 0 found such a history (push Err with 3 items on the stack, one
     // pop and one push in flight) against the slack-free model.
-    assert_linearizable(
+    campaign(
         "ArrayStack<u32, 4>",
         s,
         || Subject(ArrayStack::<u32, 4>::new()),
         |st| StackModel::with_slack(Some(st.capacity()), s.threads - 1),
         |st, t, r, rec| stack_ops(st, t, r, rec, s.ops),
         stack_drain,
+        Expect::Linearizable,
     );
 }
 
 #[test]
 fn miri_lin_treiber_stack() {
     let s = Shape::new(3, 8, 400);
-    assert_linearizable(
+    campaign(
         "TreiberStack<u32>",
         s,
         || Subject(TreiberStack::<u32>::new()),
         |_| StackModel::new(None),
         |st, t, r, rec| stack_ops(st, t, r, rec, s.ops),
         stack_drain,
+        Expect::Linearizable,
     );
 }
 
@@ -299,37 +304,40 @@ const POOL_SLACK: usize = 2 * 3;
 #[test]
 fn miri_lin_seat_pool() {
     let s = Shape::new(3, 6, 400);
-    assert_linearizable(
+    campaign(
         "SeatPool(8)",
         s,
         || Subject(SeatPool::new(8)),
         |p| SeatModel::new(p.capacity(), POOL_SLACK),
         |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
         pool_all_free,
+        Expect::Linearizable,
     );
     // Capacity 3 hits "full" constantly; the slack covers the whole pool there, so
     // this run checks the seats themselves (no double booking, groups all or
     // nothing, releases exact), not the None answers.
-    assert_linearizable(
+    campaign(
         "SeatPool(3)",
         s,
         || Subject(SeatPool::new(3)),
         |p| SeatModel::new(p.capacity(), POOL_SLACK),
         |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
         pool_all_free,
+        Expect::Linearizable,
     );
 }
 
 #[test]
 fn miri_lin_array_seat_pool() {
     let s = Shape::new(3, 6, 400);
-    assert_linearizable(
+    campaign(
         "ArraySeatPool<1>(8)",
         s,
         || Subject(ArraySeatPool::<1>::new(8)),
         |p| SeatModel::new(p.capacity(), POOL_SLACK),
         |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
         pool_all_free,
+        Expect::Linearizable,
     );
 }
 
@@ -339,14 +347,14 @@ fn miri_lin_array_seat_pool() {
 #[test]
 fn seat_pool_against_the_exact_model() {
     let s = Shape::new(3, 6, 400);
-    let (tally, rejection) = racefree_conformance::harness::campaign(
+    let (tally, rejection) = campaign(
         "SeatPool(4) exact model (informational)",
         s,
         || Subject(SeatPool::new(4)),
         |p| SeatModel::new(p.capacity(), 0),
         |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
         pool_all_free,
-        false,
+        Expect::Anything,
     );
     if let Some(e) = rejection {
         println!("example of a documented transient:\n{e:?}");

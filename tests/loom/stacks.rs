@@ -8,7 +8,7 @@ use super::model;
 use loom::sync::Arc;
 use loom::thread;
 use racefree::{ArrayStack, TreiberStack};
-use untagged_stack::{check_exactly_once, TaggedStack, UntaggedStack};
+use untagged_stack::{check_exactly_once, drain_at_most, TaggedStack, UntaggedStack};
 
 /// A stack as the models see it.
 trait Stack: Send + Sync + 'static {
@@ -16,14 +16,7 @@ trait Stack: Send + Sync + 'static {
     fn pop(&self) -> Option<usize>;
     /// Pops at most `limit + 1` items (a corrupted stack may cycle).
     fn drain(&self, limit: usize) -> Vec<usize> {
-        let mut out = Vec::new();
-        while out.len() <= limit {
-            match self.pop() {
-                Some(v) => out.push(v),
-                None => break,
-            }
-        }
-        out
+        drain_at_most(limit, || self.pop())
     }
 }
 
@@ -86,38 +79,25 @@ fn aba_model<S: Stack>(name: &str, make: fn() -> S) {
     });
 }
 
-#[test]
-fn array_stack_aba_pattern() {
-    aba_model(
-        "stacks::array_stack_aba_pattern",
-        ArrayStack::<usize, 3>::new,
-    );
+/// One `#[test]` per stack, each running `$model` under the name
+/// `stacks::<test name>`; attributes (docs, `should_panic`) go on the test.
+macro_rules! stack_models {
+    ($model:ident: $($(#[$attr:meta])* $test:ident => $make:expr,)*) => {$(
+        #[test]
+        $(#[$attr])*
+        fn $test() {
+            $model(concat!("stacks::", stringify!($test)), $make);
+        }
+    )*};
 }
 
-#[test]
-fn treiber_stack_aba_pattern() {
-    aba_model(
-        "stacks::treiber_stack_aba_pattern",
-        TreiberStack::<usize>::new,
-    );
-}
-
-#[test]
-fn tagged_index_stack_aba_pattern() {
-    aba_model(
-        "stacks::tagged_index_stack_aba_pattern",
-        TaggedStack::<3>::empty,
-    );
-}
-
-/// The deliberately broken stack: loom finds the interleaving that corrupts it.
-#[test]
-#[should_panic(expected = "stack corrupted")]
-fn untagged_index_stack_aba_pattern_corrupts() {
-    aba_model(
-        "stacks::untagged_index_stack_aba_pattern_corrupts",
-        UntaggedStack::<3>::empty,
-    );
+stack_models! { aba_model:
+    array_stack_aba_pattern => ArrayStack::<usize, 3>::new,
+    treiber_stack_aba_pattern => TreiberStack::<usize>::new,
+    tagged_index_stack_aba_pattern => TaggedStack::<3>::empty,
+    /// The deliberately broken stack: loom finds the interleaving that corrupts it.
+    #[should_panic(expected = "stack corrupted")]
+    untagged_index_stack_aba_pattern_corrupts => UntaggedStack::<3>::empty,
 }
 
 /// Two threads each push a distinct item and pop one, racing with the main thread's
@@ -146,18 +126,7 @@ fn push_pop_race_model<S: Stack>(name: &str, make: fn() -> S) {
     });
 }
 
-#[test]
-fn array_stack_push_pop_race() {
-    push_pop_race_model(
-        "stacks::array_stack_push_pop_race",
-        ArrayStack::<usize, 3>::new,
-    );
-}
-
-#[test]
-fn treiber_stack_push_pop_race() {
-    push_pop_race_model(
-        "stacks::treiber_stack_push_pop_race",
-        TreiberStack::<usize>::new,
-    );
+stack_models! { push_pop_race_model:
+    array_stack_push_pop_race => ArrayStack::<usize, 3>::new,
+    treiber_stack_push_pop_race => TreiberStack::<usize>::new,
 }
