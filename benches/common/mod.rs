@@ -3,9 +3,9 @@
 //! Every benchmark runs `threads` workers that wait on a barrier, then each times
 //! its own `iters` operations; the sample is the slowest worker's time. Timing
 //! inside the workers keeps thread start-up and the barrier's wake-up out of the
-//! measurement (an early version that timed from the main thread mostly measured wake-ups). With
-//! `Throughput::Elements(threads)`, criterion then reports total operations per
-//! second across all threads.
+//! measurement (timed from the main thread, short runs mostly measure wake-ups).
+//! With `Throughput::Elements(threads)`, criterion then reports total operations
+//! per second across all threads.
 #![allow(dead_code)]
 
 pub mod epoch_stack;
