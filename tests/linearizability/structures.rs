@@ -1,8 +1,8 @@
 //! The real racefree types as subjects, and one campaign per structure.
 //!
-//! Test names start with `miri_` so that `ci/miri.sh` runs them under many seeds
-//! (and the `treiber` one with permissive provenance, as TreiberStack exposes
-//! addresses for its 128-bit head).
+//! Test names start with `miri_` where `ci/miri.sh` runs them under many seeds
+//! (listed in `ci/miri-tests.tsv`, the `treiber` one with permissive provenance,
+//! as TreiberStack exposes addresses for its 128-bit head).
 //!
 //! Shapes (threads × ops per thread × rounds natively; 4 rounds under Miri):
 //! counters 4 × 6 × 400, stacks 3 × 8 × 400, seat pools 3 × 6 × 400 (plus the
@@ -145,6 +145,62 @@ macro_rules! pool_like {
 }
 pool_like!(SeatPool);
 pool_like!(ArraySeatPool<W>, W);
+
+/// A `SeatPool` large enough to keep its full-word summary (40 words), with every
+/// seat booked but the first 8, so that all its other words are full: claims jump
+/// over them through the summary, a claim that takes the last of the 8 marks word
+/// 0 full and a release reopens it. The campaign sees only those 8 seats.
+pub struct SparsePool {
+    pool: Subject<SeatPool>,
+    _booked: Vec<Ticket>,
+}
+
+impl SparsePool {
+    const SEATS: usize = 8;
+
+    fn new() -> Self {
+        let pool = SeatPool::new(40 * usize::BITS as usize);
+        let mut all = pool.try_reserve_many(pool.capacity()).unwrap().confirm();
+        all.sort_by_key(Ticket::id);
+        let booked = all.split_off(Self::SEATS);
+        for t in all {
+            pool.cancel(t).unwrap();
+        }
+        Self {
+            pool: Subject(pool),
+            _booked: booked,
+        }
+    }
+}
+
+/// Forwards to the pool, as seen through its first 8 seats.
+impl PoolLike for SparsePool {
+    type Held<'a> = Booking<'a>;
+    fn capacity(&self) -> usize {
+        Self::SEATS
+    }
+    fn try_reserve(&self) -> Option<(usize, Booking<'_>)> {
+        self.pool.try_reserve()
+    }
+    fn try_reserve_seat(&self, id: usize) -> Result<Booking<'_>, SeatErr> {
+        if id >= Self::SEATS {
+            return Err(SeatErr::OutOfRange); // booked for good: outside the window
+        }
+        self.pool.try_reserve_seat(id)
+    }
+    fn try_reserve_many(&self, k: usize) -> Option<(Vec<usize>, Booking<'_>)> {
+        self.pool.try_reserve_many(k)
+    }
+    fn confirm<'a>(&'a self, held: Booking<'a>) -> Booking<'a> {
+        self.pool.confirm(held)
+    }
+    fn release<'a>(&'a self, held: Booking<'a>) {
+        self.pool.release(held);
+    }
+    fn available(&self) -> usize {
+        self.pool.available()
+    }
+}
 
 /// `StripedCounter` is checked differently: increments return nothing, and `sum()`
 /// is not linearizable while increments run (it reads cells one by one). What it
@@ -360,4 +416,20 @@ fn seat_pool_against_the_exact_model() {
         println!("example of a documented transient:\n{e:?}");
     }
     assert_eq!(tally.histories, s.rounds);
+}
+
+/// The full-word summary under concurrency (natively only: the pool has 2,560
+/// seats on 64-bit targets, too many to book each round under Miri).
+#[test]
+fn lin_sparse_seat_pool() {
+    let s = Shape::new(3, 6, 400);
+    campaign(
+        "SeatPool(40 words, 8 free)",
+        s,
+        SparsePool::new,
+        |p| SeatModel::new(p.capacity(), POOL_SLACK),
+        |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
+        pool_all_free,
+        Expect::Linearizable,
+    );
 }
