@@ -1,105 +1,15 @@
-//! The seat pool at every scale: single-thread churn (cancel a random confirmed
-//! seat, reserve any seat) on pools of 1K to 1M seats that are nearly full, with
-//! 0.1% of the seats free against exactly one free seat; and the same churn with
-//! groups of 4 (cancel 4 random seats, reserve a group of 4) with 0.1% free
-//! against none but the 4 just cancelled. Prints nanoseconds per step and the
-//! ratios the targets are judged by; it asserts nothing.
+//! The seat pool at every scale (see `common/seat_scale.rs`): prints the table
+//! that `cargo bench --bench summary` also writes into BENCHMARKS.md. It asserts
+//! nothing.
 //!
 //! ```sh
 //! cargo bench --bench seat_scale            # the full table (a few seconds)
 //! cargo bench --bench seat_scale -- --test  # one quick pass (CI's bench smoke)
 //! ```
-//! Medians of `REPS` interleaved repetitions; compare ratios, not absolute times.
 
-use std::hint::black_box;
-use std::time::Instant;
-
-use racefree::{SeatPool, Ticket};
-
-/// A small xorshift: reproducible picks without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
-
-/// A pool of `capacity` with all but `free` seats confirmed, and its tickets.
-fn nearly_full(capacity: usize, free: usize) -> (SeatPool, Vec<Ticket>) {
-    let pool = SeatPool::new(capacity);
-    let tickets = pool
-        .try_reserve_many(capacity - free)
-        .expect("prefill")
-        .confirm();
-    (pool, tickets)
-}
-
-/// Nanoseconds per churn step: cancel `k` random tickets, then reserve any seat
-/// (`k == 1`) or a group of `k`, and confirm.
-fn churn(pool: &SeatPool, tickets: &mut Vec<Ticket>, rng: &mut Rng, k: usize, steps: usize) -> f64 {
-    let start = Instant::now();
-    for _ in 0..steps {
-        for _ in 0..k {
-            let i = rng.below(tickets.len());
-            pool.cancel(tickets.swap_remove(i)).expect("own ticket");
-        }
-        if k == 1 {
-            let seat = pool.try_reserve().expect("a seat was just freed");
-            tickets.push(black_box(seat.confirm()));
-        } else {
-            let group = pool.try_reserve_many(k).expect("k seats were just freed");
-            tickets.extend(black_box(group.confirm()));
-        }
-    }
-    start.elapsed().as_nanos() as f64 / steps as f64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// The group size of the group rows.
-const GROUP: usize = 4;
+mod common;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--test");
-    let (reps, steps) = if quick { (1, 200) } else { (7, 4_000) };
-    let capacities: &[usize] = if quick {
-        &[1_000, 1_000_000]
-    } else {
-        &[1_000, 4_000, 16_000, 64_000, 256_000, 1_000_000]
-    };
-    println!("seat_scale: single thread, {reps} rep(s) x {steps} steps, median ns per step");
-    println!(
-        "{:>10} {:>12} {:>12} {:>8} {:>12} {:>12} {:>8}",
-        "capacity", "0.1% free", "1 free", "ratio", "group 0.1%", "group tight", "ratio"
-    );
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for &capacity in capacities {
-        let roomy_free = (capacity / 1000).max(4);
-        let mut pools = [
-            nearly_full(capacity, roomy_free),
-            nearly_full(capacity, 1),
-            nearly_full(capacity, roomy_free),
-            nearly_full(capacity, 0),
-        ];
-        let mut times = [vec![], vec![], vec![], vec![]];
-        for _ in 0..reps {
-            for (i, (pool, tickets)) in pools.iter_mut().enumerate() {
-                let k = if i < 2 { 1 } else { GROUP };
-                times[i].push(churn(pool, tickets, &mut rng, k, steps));
-            }
-        }
-        let [a, b, c, d] = times.map(median);
-        println!(
-            "{capacity:>10} {a:>12.0} {b:>12.0} {:>7.2}x {c:>12.0} {d:>12.0} {:>7.2}x",
-            b / a,
-            d / c
-        );
-    }
+    print!("{}", common::seat_scale::table(quick));
 }

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod epoch_stack;
+pub mod seat_scale;
 
 use std::time::{Duration, Instant};
 
