@@ -53,9 +53,9 @@ pub type ArraySeatPool<const WORDS: usize> = SeatPoolIn<InlineStorage<WORDS>>;
 /// `ArraySeatPool::new` and `ArraySeatPool::try_new`.
 ///
 /// ```
-/// use racefree::{ArraySeatPool, InlineStorage, SeatPoolIn};
+/// use racefree::{words_for, ArraySeatPool, InlineStorage, SeatPoolIn};
 ///
-/// static POOL: SeatPoolIn<InlineStorage<2>> = ArraySeatPool::new(100);
+/// static POOL: SeatPoolIn<InlineStorage<{ words_for(100) }>> = ArraySeatPool::new(100);
 /// assert_eq!(POOL.capacity(), 100);
 /// ```
 pub struct InlineStorage<const WORDS: usize> {
