@@ -86,8 +86,9 @@ impl<S: SeatStorage> SeatPoolIn<S> {
         Self { storage }
     }
 
-    /// The storage, for the tests of its layout.
-    #[cfg(test)]
+    /// The storage, for the tests of its layout and for a storage's own
+    /// methods (the shared-memory pool's).
+    #[cfg(any(test, all(feature = "shm", not(loom))))]
     pub(crate) fn storage(&self) -> &S {
         &self.storage
     }
