@@ -4,7 +4,10 @@
 #![cfg(all(feature = "shm", not(loom)))]
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use racefree::shm::{SharedBoundedCounter, SharedCounter, SharedSeatPool, SharedTicket, ShmError};
 use racefree::Counter;
@@ -389,4 +392,349 @@ fn process_slots_run_out_and_come_back() {
     more.pop();
     more.push(SharedSeatPool::open(&path).unwrap());
     drop(first);
+}
+
+// ---------------------------------------------------------------- processes
+
+/// A small deterministic generator (xorshift64*), seeded per worker.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("worker needs {name}"))
+}
+
+/// Not a test: the entry point of a worker process (this binary, re-run with
+/// `RACEFREE_SHM_WORKER` set). Without it, it does nothing.
+#[test]
+fn worker_entry() {
+    let Ok(mode) = std::env::var("RACEFREE_SHM_WORKER") else {
+        return;
+    };
+    let pool = SharedSeatPool::open(env("RACEFREE_SHM_POOL")).unwrap();
+    let log_path = env("RACEFREE_SHM_LOG");
+    let mut rng = Rng::new(env("RACEFREE_SHM_SEED").parse().unwrap());
+    match mode.as_str() {
+        "churn" => churn(&pool, &log_path, &mut rng),
+        "doomed" => doomed(&pool, &log_path, &mut rng),
+        "holder" => holder(&pool, &log_path),
+        other => panic!("unknown worker mode {other}"),
+    }
+}
+
+/// Claims and releases seats (single, groups, confirmed-and-cancelled),
+/// stamping every claim after it and every release before it with a shared
+/// clock, so the stamped intervals lie inside the real holds.
+fn churn(pool: &SharedSeatPool, log_path: &str, rng: &mut Rng) {
+    let clock = SharedCounter::open(env("RACEFREE_SHM_CLOCK")).unwrap();
+    let iterations: u64 = env("RACEFREE_SHM_ITERATIONS").parse().unwrap();
+    let mut log = String::new();
+    let hold = |ids: &[usize], log: &mut String, spins: u64| {
+        let t1 = clock.increment();
+        for _ in 0..spins {
+            std::hint::spin_loop();
+        }
+        let t2 = clock.increment();
+        for id in ids {
+            log.push_str(&format!("{id} {t1} {t2}\n"));
+        }
+    };
+    for _ in 0..iterations {
+        match rng.below(10) {
+            0..=5 => {
+                if let Some(seat) = pool.try_reserve() {
+                    hold(&[seat.id()], &mut log, rng.below(50));
+                }
+            }
+            6 | 7 => {
+                if let Some(group) = pool.try_reserve_many(3) {
+                    let ids: Vec<usize> = group.ids().collect();
+                    hold(&ids, &mut log, rng.below(50));
+                }
+            }
+            _ => {
+                if let Some(seat) = pool.try_reserve() {
+                    let id = seat.id();
+                    let ticket = pool.share(seat.confirm()).unwrap();
+                    hold(&[id], &mut log, rng.below(50));
+                    pool.cancel_seat(ticket).unwrap();
+                }
+            }
+        }
+    }
+    fs::write(log_path, log).unwrap();
+}
+
+/// Appends one line to the log, unbuffered: what a killed worker logged is on
+/// file.
+fn log_line(log: &mut fs::File, line: &str) {
+    log.write_all(line.as_bytes()).unwrap();
+}
+
+/// Claims, confirms and releases at random, logging each confirmed ticket
+/// after it exists, until it is killed (a bounded loop all the same).
+fn doomed(pool: &SharedSeatPool, log_path: &str, rng: &mut Rng) {
+    let mut log = fs::File::create(log_path).unwrap();
+    let mut held = Vec::new();
+    let mut tickets = 0;
+    for _ in 0..10_000_000u64 {
+        // At most 8 tickets each, so the pool never fills with bookings.
+        let op = match rng.below(8) {
+            4 | 5 if tickets >= 8 => 0,
+            op => op,
+        };
+        match op {
+            0..=3 => {
+                if let Some(seat) = pool.try_reserve() {
+                    held.push(seat);
+                }
+            }
+            4 => {
+                if let Some(group) = pool.try_reserve_many(2) {
+                    tickets += 2;
+                    for t in group.confirm() {
+                        let t = pool.share(t).unwrap();
+                        log_line(&mut log, &format!("T {} {}\n", t.id(), t.generation()));
+                    }
+                }
+            }
+            5 => {
+                if let Some(seat) = held.pop() {
+                    tickets += 1;
+                    let t = pool.share(seat.confirm()).unwrap();
+                    log_line(&mut log, &format!("T {} {}\n", t.id(), t.generation()));
+                }
+            }
+            _ => {
+                if !held.is_empty() {
+                    drop(held.swap_remove(rng.below(held.len() as u64) as usize));
+                }
+            }
+        }
+        if held.len() > 6 {
+            held.clear();
+        }
+    }
+}
+
+/// Holds seats, logs them, says it is ready, and waits for the stop file.
+fn holder(pool: &SharedSeatPool, log_path: &str) {
+    let k: usize = env("RACEFREE_SHM_HOLD").parse().unwrap();
+    let stop = PathBuf::from(env("RACEFREE_SHM_STOP"));
+    let seats: Vec<_> = (0..k).map(|_| pool.try_reserve().unwrap()).collect();
+    let ids: Vec<String> = seats.iter().map(|s| s.id().to_string()).collect();
+    fs::write(log_path, format!("{}\nready\n", ids.join(" "))).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !stop.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(seats);
+}
+
+fn spawn_worker(mode: &str, vars: &[(&str, String)]) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "worker_entry",
+        "--nocapture",
+        "--test-threads",
+        "1",
+        "-q",
+    ])
+    .env("RACEFREE_SHM_WORKER", mode)
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// N processes claim and release thousands of seats of a small pool; the
+/// union of their logs shows no seat held by two of them at once, and at the
+/// end every seat is free and nothing is lost.
+#[test]
+fn processes_never_share_a_seat() {
+    const PROCESSES: usize = 4;
+    const ITERATIONS: u64 = 3_000;
+    let dir = TempDir::new("procs");
+    let pool_path = dir.path("pool");
+    let clock_path = dir.path("clock");
+    let pool = SharedSeatPool::create(&pool_path, 16).unwrap();
+    drop(SharedCounter::create(&clock_path, 0).unwrap());
+    let workers: Vec<Child> = (0..PROCESSES)
+        .map(|i| {
+            spawn_worker(
+                "churn",
+                &[
+                    ("RACEFREE_SHM_POOL", pool_path.display().to_string()),
+                    ("RACEFREE_SHM_CLOCK", clock_path.display().to_string()),
+                    (
+                        "RACEFREE_SHM_LOG",
+                        dir.path(&format!("log{i}")).display().to_string(),
+                    ),
+                    ("RACEFREE_SHM_SEED", (i as u64 + 1).to_string()),
+                    ("RACEFREE_SHM_ITERATIONS", ITERATIONS.to_string()),
+                ],
+            )
+        })
+        .collect();
+    for mut w in workers {
+        assert!(w.wait().unwrap().success(), "a worker failed");
+    }
+    // Every seat's stamped holds, from all logs: pairwise disjoint.
+    let mut holds: Vec<Vec<(u64, u64)>> = vec![Vec::new(); 16];
+    let mut total = 0;
+    for i in 0..PROCESSES {
+        for line in fs::read_to_string(dir.path(&format!("log{i}")))
+            .unwrap()
+            .lines()
+        {
+            let v: Vec<u64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+            holds[v[0] as usize].push((v[1], v[2]));
+            total += 1;
+        }
+    }
+    for (id, seat) in holds.iter_mut().enumerate() {
+        seat.sort_unstable();
+        for pair in seat.windows(2) {
+            assert!(
+                pair[0].1 < pair[1].0,
+                "seat {id} held twice at once: {pair:?}"
+            );
+        }
+    }
+    assert!(total > 1_000, "only {total} holds");
+    assert_eq!(pool.available(), 16, "nothing lost");
+    assert!(pool.bookings().is_empty());
+    assert_eq!(pool.recover(), Default::default(), "nothing to recover");
+    eprintln!("{PROCESSES} processes, {total} holds of 16 seats, none overlapping");
+}
+
+/// Workers killed with SIGKILL at random points, round after round: after
+/// recovery every unconfirmed seat of the dead is free, every confirmed ticket
+/// they logged is still booked, and a live worker's seats stay its own.
+#[test]
+fn killed_workers_holds_are_recovered_tickets_kept() {
+    const CAPACITY: usize = 128;
+    const HOLD: usize = 8;
+    const ROUNDS: u64 = 8;
+    const DOOMED: u64 = 3;
+    let dir = TempDir::new("kill");
+    let pool_path = dir.path("pool");
+    let stop = dir.path("stop");
+    let pool = SharedSeatPool::create(&pool_path, CAPACITY).unwrap();
+    let holder_log = dir.path("holder");
+    let mut holder = spawn_worker(
+        "holder",
+        &[
+            ("RACEFREE_SHM_POOL", pool_path.display().to_string()),
+            ("RACEFREE_SHM_LOG", holder_log.display().to_string()),
+            ("RACEFREE_SHM_SEED", "1".into()),
+            ("RACEFREE_SHM_HOLD", HOLD.to_string()),
+            ("RACEFREE_SHM_STOP", stop.display().to_string()),
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let held_by_holder: Vec<usize> = loop {
+        let text = fs::read_to_string(&holder_log).unwrap_or_default();
+        if text.ends_with("ready\n") {
+            break text
+                .lines()
+                .next()
+                .unwrap()
+                .split(' ')
+                .map(|x| x.parse().unwrap())
+                .collect();
+        }
+        assert!(Instant::now() < deadline, "holder never got ready");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut rng = Rng::new(0xC0FFEE ^ u64::from(std::process::id()));
+    let (mut kills, mut recovered, mut tickets_kept) = (0, racefree::shm::Recovery::default(), 0);
+    for round in 0..ROUNDS {
+        let doomed: Vec<(Child, PathBuf)> = (0..DOOMED)
+            .map(|i| {
+                let log = dir.path(&format!("doomed-{round}-{i}"));
+                let child = spawn_worker(
+                    "doomed",
+                    &[
+                        ("RACEFREE_SHM_POOL", pool_path.display().to_string()),
+                        ("RACEFREE_SHM_LOG", log.display().to_string()),
+                        ("RACEFREE_SHM_SEED", (round * 10 + i + 2).to_string()),
+                    ],
+                );
+                (child, log)
+            })
+            .collect();
+        // Random points: not a timing assertion, only where the kill lands.
+        std::thread::sleep(Duration::from_millis(20 + rng.below(60)));
+        for (child, _) in &doomed {
+            let _ = Command::new("kill")
+                .args(["-9", &child.id().to_string()])
+                .status();
+        }
+        let mut logged = Vec::new();
+        for (mut child, log) in doomed {
+            let _ = child.kill(); // SIGKILL, if `kill` was missing
+            let status = child.wait().unwrap();
+            assert!(!status.success(), "a doomed worker ended on its own");
+            kills += 1;
+            for line in fs::read_to_string(&log).unwrap_or_default().lines() {
+                let v: Vec<&str> = line.split(' ').collect();
+                if v.len() == 3 && v[0] == "T" {
+                    logged.push(SharedTicket::from_parts(
+                        v[1].parse().unwrap(),
+                        v[2].parse().unwrap(),
+                    ));
+                }
+            }
+        }
+        let r = pool.recover();
+        assert!(!r.deferred, "nobody is inside a claim: {r:?}");
+        recovered.held += r.held;
+        recovered.orphans += r.orphans;
+        recovered.units += r.units;
+        let bookings = pool.bookings();
+        for t in &logged {
+            assert!(
+                bookings.contains(t),
+                "round {round}: logged ticket {t:?} lost"
+            );
+        }
+        tickets_kept += logged.len();
+        assert_eq!(
+            pool.available(),
+            CAPACITY - HOLD - bookings.len(),
+            "round {round}: every unconfirmed seat of the dead is free ({r:?})"
+        );
+        for &id in &held_by_holder {
+            assert!(
+                pool.try_reserve_seat(id).is_err(),
+                "live holder's seat {id} was freed"
+            );
+        }
+        for t in bookings {
+            pool.cancel_seat(t).unwrap();
+        }
+        assert_eq!(pool.available(), CAPACITY - HOLD);
+    }
+    fs::write(&stop, "").unwrap();
+    assert!(holder.wait().unwrap().success());
+    assert_eq!(pool.available(), CAPACITY);
+    eprintln!(
+        "{kills} workers killed; recovered {} held seats, {} orphans, {} units; {tickets_kept} logged tickets kept",
+        recovered.held, recovered.orphans, recovered.units
+    );
 }

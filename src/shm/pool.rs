@@ -847,3 +847,130 @@ impl SeatPoolIn<ShmStorage> {
         self.storage().map.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A holder word of a process that cannot exist (pid above Linux's
+    /// pid_max): dead.
+    const DEAD: u64 = HELD | 0xFFFF_FFFF;
+
+    fn pool(tag: &str, capacity: usize) -> (SharedSeatPool, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!(
+            "racefree-unit-{tag}-{}-{}",
+            std::process::id(),
+            file::unique()
+        ));
+        (SharedSeatPool::create(&path, capacity).unwrap(), path)
+    }
+
+    /// Crash windows staged by hand: a dead holder and orphans (bit set, no
+    /// owner) are recovered; a live holder and a confirmed booking are not.
+    #[test]
+    fn recovery_frees_each_crash_window() {
+        if !process::can_check_liveness() {
+            return;
+        }
+        let (pool, path) = pool("windows", 70);
+        let s = pool.storage();
+        let raw = s.core().without_hooks();
+        // A dead holder: claimed and recorded, then "killed".
+        let dead = raw.try_reserve().unwrap();
+        s.owners()[dead].store(DEAD, Ordering::SeqCst);
+        // Orphans: claimed, killed before recording.
+        let orphan = raw.try_reserve().unwrap();
+        let orphan2 = raw.try_reserve_seat(69).unwrap();
+        let live = pool.try_reserve().unwrap();
+        let ticket = pool.try_reserve().unwrap().confirm();
+        let booked = ticket.id();
+        assert_eq!(pool.available(), 70 - 5);
+
+        let r = pool.recover();
+        assert!(!r.deferred, "{r:?}");
+        assert_eq!(r.held, 1, "{r:?}");
+        assert_eq!(r.orphans, 2, "{r:?}");
+        assert_eq!(pool.available(), 70 - 2);
+        assert!(pool.try_reserve_seat(live.id()).is_err());
+        assert!(pool.try_reserve_seat(booked).is_err());
+        for id in [dead, orphan, orphan2] {
+            assert!(pool.try_reserve_seat(id).is_ok(), "seat {id} recovered");
+        }
+        drop(live);
+        pool.cancel(ticket).unwrap();
+        drop(pool);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    /// Admission units taken by a claimer that died before setting a bit.
+    #[test]
+    fn recovery_gives_back_lost_units() {
+        if !process::can_check_liveness() {
+            return;
+        }
+        let (pool, path) = pool("units", 5);
+        let raw = pool.storage().core().without_hooks();
+        // Two units taken with no bit set, as claimers killed between
+        // admission and their fetch_or leave the pool: claim, then clear the
+        // bits by hand.
+        let a = raw.try_reserve().unwrap();
+        let b = raw.try_reserve().unwrap();
+        let words = pool.storage().words();
+        words[0].fetch_and(!((1 << a) | (1 << b)), Ordering::SeqCst);
+        assert_eq!(pool.available(), 3);
+        let r = pool.recover();
+        assert_eq!((r.units, r.freed(), r.deferred), (2, 0, false), "{r:?}");
+        assert_eq!(pool.available(), 5);
+        assert!(pool.try_reserve_many(5).is_some());
+        drop(pool);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    /// A live process inside a claim (its window open) defers the second pass:
+    /// its owner-less bit is not taken for an orphan.
+    #[test]
+    fn a_live_claim_in_flight_is_not_an_orphan() {
+        if !process::can_check_liveness() {
+            return;
+        }
+        let (pool, path) = pool("inflight", 3);
+        let s = pool.storage();
+        s.enter(); // a claim in flight ...
+        let id = s.core().without_hooks().try_reserve().unwrap(); // ... bit won, owner not yet recorded
+        let r = pool.recover();
+        assert!(r.deferred);
+        assert_eq!(r.freed(), 0);
+        assert!(pool.try_reserve_seat(id).is_err());
+        s.claimed(id); // the claim records itself and ends
+        s.leave();
+        let r = pool.recover();
+        assert_eq!((r.freed(), r.units, r.deferred), (0, 0, false));
+        assert!(pool.try_reserve_seat(id).is_err(), "still held by us");
+        drop(pool);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    /// A full pool with a dead process's slot recovers inside the claim.
+    #[test]
+    fn a_full_claim_recovers_dead_holders() {
+        if !process::can_check_liveness() {
+            return;
+        }
+        let (pool, path) = pool("full", 2);
+        let s = pool.storage();
+        let raw = s.core().without_hooks();
+        for _ in 0..2 {
+            let id = raw.try_reserve().unwrap();
+            s.owners()[id].store(DEAD, Ordering::SeqCst);
+        }
+        // Record a dead process in a free slot, as if it had opened the pool.
+        let slot = (0..PROCESS_SLOTS)
+            .find(|&i| s.slot(i).owner.load(Ordering::SeqCst) == 0)
+            .unwrap();
+        s.slot(slot).owner.store(DEAD, Ordering::SeqCst);
+        assert!(pool.try_reserve().is_some(), "recovered inside the claim");
+        assert_eq!(s.slot(slot).owner.load(Ordering::SeqCst), 0, "slot freed");
+        drop(pool);
+        std::fs::remove_file(path).unwrap();
+    }
+}
