@@ -3,7 +3,7 @@
 //!
 //! | type | is | constructors |
 //! | --- | --- | --- |
-//! | [`SharedSeatPool`] | [`SeatPoolIn`](crate::SeatPoolIn)`<`[`ShmStorage`]`>`: the one pool core, a third storage | `create(path, capacity)`, `open(path)`, `open_or_create(path, capacity)` |
+//! | [`SharedSeatPool`] | [`SeatPoolIn`]`<`[`ShmStorage`]`>`: the one pool core, a third storage | `create(path, capacity)`, `open(path)`, `open_or_create(path, capacity)` |
 //! | [`SharedCounter`] | [`Counter`](crate::Counter)'s code on a word in the file | `create(path, initial)`, `open`, `open_or_create` |
 //! | [`SharedBoundedCounter`] | [`BoundedCounter`](crate::BoundedCounter)'s code on a word in the file | `create(path, max)`, `open`, `open_or_create` |
 //!
