@@ -25,6 +25,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Read;
 use std::mem::{align_of, size_of};
 use std::path::{Path, PathBuf};
+use std::format;
 use std::prelude::rust_2021::*;
 
 use memmap2::{MmapOptions, MmapRaw};

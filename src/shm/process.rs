@@ -13,6 +13,7 @@
 //! seats of dead holders stay taken until `cancel`ed or the file is recreated.
 
 use std::collections::HashMap;
+use std::format;
 use std::prelude::rust_2021::*;
 use std::sync::OnceLock;
 
