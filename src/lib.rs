@@ -62,9 +62,9 @@ use sync::const_fn;
 pub mod counter;
 pub mod seats;
 pub mod stack;
-// Shared memory: std, 64-bit atomics (owner words), and not under loom (the pool
-// core it shares is modelled through the in-process storages).
-#[cfg(all(feature = "shm", racefree_atomic_64, not(loom)))]
+// Shared memory: std and 64-bit atomics (owner words). Under loom only its
+// recovery protocol is compiled, for its model.
+#[cfg(all(feature = "shm", racefree_atomic_64))]
 #[cfg_attr(docsrs, doc(cfg(feature = "shm")))]
 pub mod shm;
 

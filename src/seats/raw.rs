@@ -134,7 +134,7 @@ impl<'a> Core<'a> {
     }
 
     /// The same view with `hooks` around every claim and release.
-    #[cfg(all(feature = "shm", not(loom)))]
+    #[cfg(feature = "shm")]
     #[inline]
     pub(crate) fn with_hooks(self, hooks: &'a dyn Hooks) -> Self {
         Self {
@@ -145,7 +145,7 @@ impl<'a> Core<'a> {
 
     /// The same view without hooks: for a storage that runs its own steps inside
     /// a window it opened itself (recovery, cancelling a shared ticket).
-    #[cfg(all(feature = "shm", not(loom)))]
+    #[cfg(feature = "shm")]
     #[inline]
     pub(crate) fn without_hooks(self) -> Self {
         Self {
@@ -206,7 +206,7 @@ impl<'a> Core<'a> {
     }
 
     /// Whether seat `id`'s bit is set (for a storage's recovery pass).
-    #[cfg(all(feature = "shm", not(loom)))]
+    #[cfg(feature = "shm")]
     #[inline]
     pub(crate) fn is_taken(self, id: usize) -> bool {
         let (w, bit) = locate(id);
@@ -217,7 +217,7 @@ impl<'a> Core<'a> {
 
     /// Gives back `n` admission units that no bit stands for (a storage's
     /// recovery of units a dead claimer took).
-    #[cfg(all(feature = "shm", not(loom)))]
+    #[cfg(feature = "shm")]
     #[inline]
     pub(crate) fn restore_units(self, n: usize) {
         self.give_back(n);

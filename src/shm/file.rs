@@ -21,11 +21,11 @@
 //! is aligned. Integers are native-endian: a file is for the machine that made
 //! it (the endian marker and word size are checked).
 
+use std::format;
 use std::fs::{self, File, OpenOptions};
 use std::io::Read;
 use std::mem::{align_of, size_of};
 use std::path::{Path, PathBuf};
-use std::format;
 use std::prelude::rust_2021::*;
 
 use memmap2::{MmapOptions, MmapRaw};

@@ -134,17 +134,31 @@
 #[cfg(doc)]
 use crate::SeatPoolIn;
 
+// Under loom only the protocol is compiled, for its model.
+#[cfg(not(loom))]
 mod counter;
+#[cfg(not(loom))]
 mod error;
+#[cfg(not(loom))]
 mod file;
+#[cfg(not(loom))]
 mod pool;
+#[cfg(not(loom))]
 mod process;
+mod protocol;
 
+#[cfg(not(loom))]
 pub use self::counter::{SharedBoundedCounter, SharedCounter};
+#[cfg(not(loom))]
 pub use self::error::ShmError;
+#[cfg(not(loom))]
 pub use self::pool::{Recovery, SharedSeatPool, SharedTicket, ShmStorage};
 
+#[cfg(not(loom))]
 static_assertions::assert_impl_all!(SharedSeatPool: Send, Sync);
+#[cfg(not(loom))]
 static_assertions::assert_impl_all!(SharedCounter: Send, Sync);
+#[cfg(not(loom))]
 static_assertions::assert_impl_all!(SharedBoundedCounter: Send, Sync);
+#[cfg(not(loom))]
 static_assertions::assert_impl_all!(ShmError: Send, Sync);

@@ -6,13 +6,14 @@ use std::path::Path;
 use std::prelude::rust_2021::*;
 
 use super::file::{self, Init, Kind, Layout, Mapping, Meta, CONTROL, PROCESS_SLOTS, SLOTS, STRIDE};
-use super::process::{self, Liveness, CONFIRMED, HELD, TAG};
+use super::process::{self, Liveness};
+use super::protocol::{self, Slot, CONFIRMED, TAG};
 use super::ShmError;
 use crate::seats::pool::sealed::{self, Storage as _};
 use crate::seats::pool::SeatPoolIn;
 use crate::seats::raw::{Core, Header, Hooks, Word};
 use crate::seats::Ticket;
-use crate::sync::{fence, AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Ordering};
 
 /// A seat pool in a shared-memory file, used by several processes at once:
 /// [`SeatPoolIn`] over [`ShmStorage`], with every operation of
@@ -64,16 +65,6 @@ pub struct ShmStorage {
     slot: usize,
     /// This process, as recorded in the slot and in the owner words.
     me: u64,
-}
-
-/// One process slot (128 bytes in the file).
-struct Slot<'a> {
-    /// The process (`process::me()`), 0 when free.
-    owner: &'a AtomicU64,
-    /// Claims and releases begun.
-    enters: &'a AtomicU64,
-    /// Claims and releases ended.
-    leaves: &'a AtomicU64,
 }
 
 /// A confirmed booking of a [`SharedSeatPool`] that can cross a process
@@ -338,30 +329,13 @@ impl ShmStorage {
                 (owner != 0 && !live.alive(owner)).then_some((i, owner))
             })
             .collect();
-        let core = self.core().without_hooks();
-        let owners = self.owners();
-
-        // Pass 1: seats whose recorded holder is dead. Safe at any time: a
-        // dead holder never writes again, a live claimer cannot win a set bit,
-        // and the CAS makes one recoverer free each seat.
-        for (id, owner_word) in owners.iter().enumerate() {
-            // Acquire: pairs with the Release store in `claimed`.
-            let owner = owner_word.load(Ordering::Acquire);
-            if owner & TAG == HELD && !live.alive(owner) {
-                self.enter();
-                // AcqRel on success: Acquire pairs with the holder's `claimed`
-                // store; Release orders this before the bit's release below.
-                // Acquire on failure: pairs with whoever changed it.
-                if owner_word
-                    .compare_exchange(owner, 0, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-                {
-                    core.release_id(id);
-                    report.held += 1;
-                }
-                self.leave();
-            }
-        }
+        // Pass 1: seats whose recorded holder is dead.
+        report.held = protocol::free_dead_holders(
+            self.core().without_hooks(),
+            self.owners(),
+            &mut |owner| live.alive(owner),
+            &self.slot(self.slot),
+        );
 
         // Pass 2: what a process that died inside a claim or release left behind.
         if !self.lock(&mut live) {
@@ -405,77 +379,24 @@ impl ShmStorage {
             .compare_exchange(self.me, 0, Ordering::SeqCst, Ordering::SeqCst);
     }
 
-    /// Every slot as `(owner, enters, leaves)`, or `None` if a live process is
-    /// inside a claim or release.
-    fn snapshot(&self, live: &mut Liveness) -> Option<Vec<(u64, u64, u64)>> {
-        let mut all = Vec::with_capacity(PROCESS_SLOTS);
-        for i in 0..PROCESS_SLOTS {
-            let slot = self.slot(i);
-            let owner = slot.owner.load(Ordering::SeqCst);
-            // Leaves before enters: equal values then mean nobody was inside at
-            // the moment `leaves` was read, nor entered until `enters` was.
-            let leaves = slot.leaves.load(Ordering::SeqCst);
-            let enters = slot.enters.load(Ordering::SeqCst);
-            if owner != 0 && enters != leaves && live.alive(owner) {
-                return None;
-            }
-            all.push((owner, enters, leaves));
-        }
-        Some(all)
-    }
-
-    /// Frees orphans and gives back lost units, reading the pool at a moment
-    /// when no live process is inside a claim or release (a seqlock read over
-    /// every slot's counters). Returns whether it found such a moment.
+    /// Pass 2, tried until it finds a quiet moment (see `protocol`). Returns
+    /// whether it did.
     fn orphan_pass(&self, live: &mut Liveness, report: &mut Recovery) -> bool {
-        let core = self.core().without_hooks();
-        let owners = self.owners();
+        let slots = |i: usize| self.slot(i);
         for _ in 0..QUIET_TRIES {
-            let Some(before) = self.snapshot(live) else {
-                std::thread::yield_now();
-                continue;
-            };
-            let available = core.available();
-            let mut taken = 0;
-            let mut orphans = Vec::new();
-            for (id, owner) in owners.iter().enumerate() {
-                if core.is_taken(id) {
-                    taken += 1;
-                    // Acquire: pairs with the Release stores in `claimed`,
-                    // `confirmed` and `releasing`.
-                    if owner.load(Ordering::Acquire) == 0 {
-                        orphans.push(id);
-                    }
-                }
+            if let Some((orphans, units)) = protocol::orphan_pass_once(
+                self.core().without_hooks(),
+                self.owners(),
+                &slots,
+                PROCESS_SLOTS,
+                &mut |owner| live.alive(owner),
+                &self.slot(self.slot),
+            ) {
+                report.orphans += orphans;
+                report.units += units;
+                return true;
             }
-            // Acquire: pairs with the Release fence in `enter`: if any read above
-            // saw a write made inside a window, the second snapshot sees that
-            // window's `enters` increment.
-            fence(Ordering::Acquire);
-            if self.snapshot(live).as_ref() != Some(&before) {
-                std::thread::yield_now();
-                continue;
-            }
-            // Quiet: no live process claimed or released while we read, so the
-            // state was frozen, and with every live window closed,
-            // bits + available + lost units == capacity.
-            for id in orphans {
-                self.enter();
-                core.release_id(id);
-                self.leave();
-                report.orphans += 1;
-            }
-            let lost = self
-                .capacity
-                .saturating_sub(taken)
-                .saturating_sub(available);
-            if lost > 0 {
-                self.enter();
-                core.restore_units(lost);
-                self.leave();
-                report.units += lost;
-            }
-            return true;
+            std::thread::yield_now();
         }
         false
     }
@@ -484,28 +405,22 @@ impl ShmStorage {
 impl Hooks for ShmStorage {
     #[inline]
     fn enter(&self) {
-        self.slot(self.slot).enters.fetch_add(1, Ordering::SeqCst);
-        // Release: pairs with the Acquire fence in `orphan_pass`, so no write of
-        // this window can be seen there without this `enters` increment.
-        fence(Ordering::Release);
+        protocol::enter(&self.slot(self.slot));
     }
 
     #[inline]
     fn leave(&self) {
-        self.slot(self.slot).leaves.fetch_add(1, Ordering::SeqCst);
+        protocol::leave(&self.slot(self.slot));
     }
 
     #[inline]
     fn claimed(&self, id: usize) {
-        // Release: pairs with the Acquire loads of the owner in recovery.
-        self.owners()[id].store(self.me, Ordering::Release);
+        protocol::claimed(self.owners(), id, self.me);
     }
 
     #[inline]
     fn releasing(&self, id: usize) {
-        // Release: pairs with the Acquire loads of the owner in recovery; it is
-        // ordered before the bit's Release `fetch_and` that follows.
-        self.owners()[id].store(0, Ordering::Release);
+        protocol::releasing(self.owners(), id);
     }
 
     fn confirmed(&self, id: usize) {
@@ -851,6 +766,7 @@ impl SeatPoolIn<ShmStorage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shm::protocol::HELD;
 
     /// A holder word of a process that cannot exist (pid above Linux's
     /// pid_max): dead.

@@ -17,12 +17,9 @@ use std::format;
 use std::prelude::rust_2021::*;
 use std::sync::OnceLock;
 
-/// Tag of a seat held (unconfirmed) by a process, and of a used process slot.
-pub(crate) const HELD: u64 = 1 << 62;
-/// Tag of a confirmed seat; the low 62 bits are its ticket's generation.
-pub(crate) const CONFIRMED: u64 = 2 << 62;
-/// The tag bits.
-pub(crate) const TAG: u64 = 3 << 62;
+use super::protocol::HELD;
+#[cfg(test)]
+use super::protocol::TAG;
 /// Bits of the start time kept.
 const START_MASK: u64 = (1 << 30) - 1;
 
