@@ -13,7 +13,12 @@
 //!
 //! ```text
 //! cargo run --release --example processes --features shm
+//! cargo run --release --example processes --features shm -- --bench
 //! ```
+//! `--bench` (Unix) measures claim-and-release pairs per second across 2 and 8
+//! processes: the `SharedSeatPool` against a seat bitmap in a file guarded by
+//! `flock`. Each worker times its own loop; the figure is the sum of the
+//! workers' rates, median (and range) of 5 runs.
 //! The processes are this binary, started again with `worker ...` arguments.
 //! Everything lives in a temporary directory, removed at the end.
 
@@ -33,6 +38,16 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("worker") {
         worker(&args[2], Path::new(&args[3]), &args[4]);
+        return;
+    }
+    #[cfg(unix)]
+    if args.get(1).map(String::as_str) == Some("bench-worker") {
+        bench::worker(&args[2], Path::new(&args[3]), &args[4]);
+        return;
+    }
+    #[cfg(unix)]
+    if args.get(1).map(String::as_str) == Some("--bench") {
+        bench::run();
         return;
     }
     let dir = std::env::temp_dir().join(format!("racefree-processes-{}", std::process::id()));
@@ -167,4 +182,132 @@ fn worker(mode: &str, dir: &Path, name: &str) {
         other => panic!("unknown worker mode {other}"),
     }
     fs::write(log_path, sold).unwrap();
+}
+
+#[cfg(unix)]
+mod bench {
+    use std::fs::{self, File, OpenOptions};
+    use std::os::unix::fs::FileExt;
+    use std::os::unix::io::AsRawFd;
+    use std::path::Path;
+    use std::process::Command;
+    use std::time::Instant;
+
+    use racefree::shm::SharedSeatPool;
+
+    const SEATS: usize = 64;
+    const RUNS: usize = 5;
+
+    fn ops(mode: &str) -> u64 {
+        if mode == "pool" {
+            400_000
+        } else {
+            40_000
+        }
+    }
+
+    pub fn run() {
+        let dir = std::env::temp_dir().join(format!("racefree-bench-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!("claim + release pairs per second, {SEATS} seats, {cores} cores, median [min-max] of {RUNS} runs");
+        for processes in [2, 8] {
+            let note = if processes > cores {
+                " (oversubscribed)"
+            } else {
+                ""
+            };
+            for mode in ["pool", "flock"] {
+                let mut rates: Vec<f64> = (0..RUNS).map(|_| once(&dir, mode, processes)).collect();
+                rates.sort_by(f64::total_cmp);
+                let name = if mode == "pool" {
+                    "SharedSeatPool"
+                } else {
+                    "flock'd file"
+                };
+                println!(
+                    "{processes} processes{note}, {name:>14}: {:>12.0} /s [{:.0}-{:.0}]",
+                    rates[RUNS / 2],
+                    rates[0],
+                    rates[RUNS - 1]
+                );
+            }
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// One run: the sum of the workers' own rates.
+    fn once(dir: &Path, mode: &str, processes: usize) -> f64 {
+        let _ = fs::remove_file(dir.join("bench.seats"));
+        let pool = SharedSeatPool::create(dir.join("bench.seats"), SEATS).unwrap();
+        fs::write(dir.join("bench.map"), [0u8; 8]).unwrap();
+        let children: Vec<_> = (0..processes)
+            .map(|i| {
+                Command::new(std::env::current_exe().unwrap())
+                    .args(["bench-worker", mode])
+                    .arg(dir)
+                    .arg(format!("rate-{i}"))
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().unwrap().success());
+        }
+        assert_eq!(pool.available(), SEATS);
+        (0..processes)
+            .map(|i| {
+                fs::read_to_string(dir.join(format!("rate-{i}")))
+                    .unwrap()
+                    .parse::<f64>()
+                    .unwrap()
+            })
+            .sum()
+    }
+
+    pub fn worker(mode: &str, dir: &Path, name: &str) {
+        let n = ops(mode);
+        let start;
+        if mode == "pool" {
+            let pool = SharedSeatPool::open(dir.join("bench.seats")).unwrap();
+            start = Instant::now();
+            for _ in 0..n {
+                let seat = pool.try_reserve().expect("64 seats, at most 8 holders");
+                std::hint::black_box(seat.id());
+            }
+        } else {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(dir.join("bench.map"))
+                .unwrap();
+            start = Instant::now();
+            for _ in 0..n {
+                let id = locked(&file, |map| {
+                    let id = (!*map).trailing_zeros();
+                    assert!(id < SEATS as u32);
+                    *map |= 1 << id;
+                    id
+                });
+                std::hint::black_box(id);
+                locked(&file, |map| *map &= !(1 << id));
+            }
+        }
+        let rate = n as f64 / start.elapsed().as_secs_f64();
+        fs::write(dir.join(name), rate.to_string()).unwrap();
+    }
+
+    /// Read-modify-write of the 64-bit seat map under an exclusive `flock`.
+    fn locked<R>(file: &File, f: impl FnOnce(&mut u64) -> R) -> R {
+        // SAFETY: flock on a file descriptor this `File` owns and keeps open.
+        assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
+        let mut bytes = [0u8; 8];
+        file.read_exact_at(&mut bytes, 0).unwrap();
+        let mut map = u64::from_ne_bytes(bytes);
+        let r = f(&mut map);
+        file.write_all_at(&map.to_ne_bytes(), 0).unwrap();
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) }, 0);
+        r
+    }
 }

@@ -126,6 +126,23 @@ fn shared_tickets_survive_all_handles_and_cancel_once() {
 }
 
 #[test]
+fn a_booking_cancelled_elsewhere_refuses_its_stale_ticket() {
+    let dir = TempDir::new("stale");
+    let pool = SharedSeatPool::create(dir.path("pool"), 2).unwrap();
+    let ticket = pool.try_reserve_seat(1).unwrap().confirm();
+    // Another process finds the booking and cancels it ...
+    let other = SharedSeatPool::open(dir.path("pool")).unwrap();
+    other.cancel_seat(other.bookings()[0]).unwrap();
+    // ... someone holds the seat now: the stale ticket must not free it.
+    let holder = other.try_reserve_seat(1).unwrap();
+    let ticket = pool.cancel(ticket).unwrap_err();
+    assert!(pool.try_reserve_seat(1).is_err());
+    drop(holder);
+    assert!(pool.cancel(ticket).is_err(), "free now: nothing to cancel");
+    assert_eq!(pool.available(), 2);
+}
+
+#[test]
 fn threads_never_share_a_seat() {
     let dir = TempDir::new("threads");
     let path = dir.path("pool");

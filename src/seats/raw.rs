@@ -91,6 +91,10 @@ pub(crate) trait Hooks: Sync {
     /// A claim found no seat: may free the seats of dead holders. Returns whether
     /// anything was freed (then the claim is tried once more).
     fn recover_when_full(&self) -> bool;
+    /// A ticket for seat `id` is being cancelled: whether the seat is still
+    /// booked (a storage whose bookings can also be cancelled elsewhere says
+    /// no, and the ticket comes back in `Err`).
+    fn cancelling(&self, id: usize) -> bool;
 }
 
 /// A borrowed view of a pool: what its storage hands out, and what `Seat` and
@@ -458,7 +462,10 @@ impl<'a> Core<'a> {
 
     /// Releases a ticket's seat if the ticket is this pool's.
     pub(crate) fn cancel(self, ticket: Ticket) -> Result<(), Ticket> {
-        if self.header.identity.is(ticket.pool) && ticket.seat < self.header.capacity {
+        if self.header.identity.is(ticket.pool)
+            && ticket.seat < self.header.capacity
+            && self.hooks.is_none_or(|h| h.cancelling(ticket.seat))
+        {
             self.release_id(ticket.seat);
             Ok(())
         } else {

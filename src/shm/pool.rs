@@ -431,6 +431,16 @@ impl Hooks for ShmStorage {
         self.owners()[id].store(CONFIRMED | (generation & !TAG), Ordering::Release);
     }
 
+    fn cancelling(&self, id: usize) -> bool {
+        // A booking cancelled through a `SharedTicket` (from `share` or
+        // `bookings`) is no longer its in-process ticket's to cancel: refuse
+        // unless the seat is still confirmed. (Not airtight: if it was
+        // cancelled elsewhere and confirmed again since, the stale ticket
+        // cannot tell; cancel each booking through one route.)
+        // Acquire: pairs with the Release store in `confirmed`.
+        self.owners()[id].load(Ordering::Acquire) & TAG == CONFIRMED
+    }
+
     fn recover_when_full(&self) -> bool {
         self.may_have_dead_holders() && self.recover().freed() > 0
     }

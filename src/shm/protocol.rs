@@ -250,6 +250,9 @@ mod loom_model {
         fn recover_when_full(&self) -> bool {
             false
         }
+        fn cancelling(&self, _: usize) -> bool {
+            true
+        }
     }
 
     /// The dead process left a held seat and, inside a window it never left,
