@@ -149,7 +149,7 @@ impl<'a> Core<'a> {
 
     /// The same view without hooks: for a storage that runs its own steps inside
     /// a window it opened itself (recovery, cancelling a shared ticket).
-    #[cfg(feature = "shm")]
+    #[cfg(all(feature = "shm", not(loom)))]
     #[inline]
     pub(crate) fn without_hooks(self) -> Self {
         Self {

@@ -268,12 +268,23 @@ mod loom_model {
         orphan
     }
 
-    fn model(f: impl Fn() + Sync + Send + 'static) {
+    /// Runs `f` under loom (preemption bound 3 unless `LOOM_MAX_PREEMPTIONS`
+    /// says otherwise) and prints how many executions it explored.
+    fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
         let mut builder = loom::model::Builder::new();
         if builder.preemption_bound.is_none() {
             builder.preemption_bound = Some(3);
         }
-        builder.check(f);
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&runs);
+        builder.check(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            f();
+        });
+        std::eprintln!(
+            "loom {name}: {} executions",
+            runs.load(std::sync::atomic::Ordering::Relaxed)
+        );
     }
 
     /// Recovery racing a live claim: it frees exactly the dead process's seats
@@ -281,7 +292,7 @@ mod loom_model {
     /// owner word is.
     #[test]
     fn recovery_races_a_live_claim() {
-        model(|| {
+        model("recovery_races_a_live_claim", || {
             let pool = Arc::new(Pool::new());
             let orphan = stage_the_dead(&pool);
             let p = Arc::clone(&pool);
@@ -317,7 +328,7 @@ mod loom_model {
     /// for an orphan or a lost unit.
     #[test]
     fn recovery_races_a_live_release() {
-        model(|| {
+        model("recovery_races_a_live_release", || {
             let pool = Arc::new(Pool::new());
             let live = pool.process(LIVE, 0);
             let mine = pool.raw().with_hooks(&live).try_reserve().unwrap();
