@@ -17,8 +17,9 @@
 //! ```
 //! `--bench` (Unix) measures claim-and-release pairs per second across 2 and 8
 //! processes: the `SharedSeatPool` against a seat bitmap in a file guarded by
-//! `flock`. Each worker times its own loop; the figure is the sum of the
-//! workers' rates, median (and range) of 5 runs.
+//! `flock`. Each worker stamps the start and end of its own loop (wall clock);
+//! the figure is all workers' pairs over the span from the first start to the
+//! last end, median (and range) of 5 runs.
 //! The processes are this binary, started again with `worker ...` arguments.
 //! Everything lives in a temporary directory, removed at the end.
 
@@ -191,7 +192,6 @@ mod bench {
     use std::os::unix::io::AsRawFd;
     use std::path::Path;
     use std::process::Command;
-    use std::time::Instant;
 
     use racefree::shm::SharedSeatPool;
 
@@ -236,7 +236,8 @@ mod bench {
         fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// One run: the sum of the workers' own rates.
+    /// One run: all pairs over the span from the first worker's start to the
+    /// last one's end.
     fn once(dir: &Path, mode: &str, processes: usize) -> f64 {
         let _ = fs::remove_file(dir.join("bench.seats"));
         let pool = SharedSeatPool::create(dir.join("bench.seats"), SEATS).unwrap();
@@ -255,22 +256,30 @@ mod bench {
             assert!(c.wait().unwrap().success());
         }
         assert_eq!(pool.available(), SEATS);
-        (0..processes)
+        let spans: Vec<(u128, u128)> = (0..processes)
             .map(|i| {
-                fs::read_to_string(dir.join(format!("rate-{i}")))
-                    .unwrap()
-                    .parse::<f64>()
-                    .unwrap()
+                let text = fs::read_to_string(dir.join(format!("rate-{i}"))).unwrap();
+                let (a, b) = text.split_once(' ').unwrap();
+                (a.parse().unwrap(), b.parse().unwrap())
             })
-            .sum()
+            .collect();
+        let first = spans.iter().map(|s| s.0).min().unwrap();
+        let last = spans.iter().map(|s| s.1).max().unwrap();
+        (ops(mode) * processes as u64) as f64 / ((last - first) as f64 / 1e9)
     }
 
     pub fn worker(mode: &str, dir: &Path, name: &str) {
         let n = ops(mode);
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        };
         let start;
         if mode == "pool" {
             let pool = SharedSeatPool::open(dir.join("bench.seats")).unwrap();
-            start = Instant::now();
+            start = now();
             for _ in 0..n {
                 let seat = pool.try_reserve().expect("64 seats, at most 8 holders");
                 std::hint::black_box(seat.id());
@@ -281,7 +290,7 @@ mod bench {
                 .write(true)
                 .open(dir.join("bench.map"))
                 .unwrap();
-            start = Instant::now();
+            start = now();
             for _ in 0..n {
                 let id = locked(&file, |map| {
                     let id = (!*map).trailing_zeros();
@@ -293,8 +302,7 @@ mod bench {
                 locked(&file, |map| *map &= !(1 << id));
             }
         }
-        let rate = n as f64 / start.elapsed().as_secs_f64();
-        fs::write(dir.join(name), rate.to_string()).unwrap();
+        fs::write(dir.join(name), format!("{start} {}", now())).unwrap();
     }
 
     /// Read-modify-write of the 64-bit seat map under an exclusive `flock`.
