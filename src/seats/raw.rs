@@ -138,7 +138,7 @@ impl<'a> Core<'a> {
     }
 
     /// The same view with `hooks` around every claim and release.
-    #[cfg(feature = "shm")]
+    #[cfg(all(feature = "shm", any(not(loom), test)))]
     #[inline]
     pub(crate) fn with_hooks(self, hooks: &'a dyn Hooks) -> Self {
         Self {
