@@ -216,7 +216,10 @@ fn counters_share_their_value_and_semantics() {
     assert_eq!(c2.get(), 7);
     assert!(matches!(
         SharedCounter::create(dir.path("big"), Counter::MAX + 1),
-        Err(ShmError::CapacityTooLarge)
+        Err(ShmError::InitialOutOfRange {
+            max: Counter::MAX,
+            ..
+        })
     ));
 
     let b = SharedBoundedCounter::create(dir.path("b"), 10).unwrap();
@@ -235,6 +238,10 @@ fn counters_share_their_value_and_semantics() {
             found: 10,
             requested: 11
         })
+    ));
+    assert!(matches!(
+        SharedBoundedCounter::create_at(dir.path("over"), 6, 5),
+        Err(ShmError::InitialOutOfRange { initial: 6, max: 5 })
     ));
     let full = SharedBoundedCounter::create_at(dir.path("full"), 5, 5).unwrap();
     assert_eq!(full.try_add(1), Err(5));
@@ -559,7 +566,33 @@ fn holder(pool: &SharedSeatPool, log_path: &str) {
     drop(seats);
 }
 
-fn spawn_worker(mode: &str, vars: &[(&str, String)]) -> Child {
+/// A worker process, killed (SIGKILL) and reaped if the test ends early.
+struct Worker(Option<Child>);
+
+impl Worker {
+    fn id(&self) -> u32 {
+        self.0.as_ref().unwrap().id()
+    }
+    fn wait(mut self) -> std::process::ExitStatus {
+        self.0.take().unwrap().wait().unwrap()
+    }
+    fn kill_and_wait(mut self) -> std::process::ExitStatus {
+        let mut child = self.0.take().unwrap();
+        let _ = child.kill();
+        child.wait().unwrap()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn spawn_worker(mode: &str, vars: &[(&str, String)]) -> Worker {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--exact",
@@ -575,7 +608,7 @@ fn spawn_worker(mode: &str, vars: &[(&str, String)]) -> Child {
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    cmd.spawn().unwrap()
+    Worker(Some(cmd.spawn().unwrap()))
 }
 
 /// N processes claim and release thousands of seats of a small pool; the
@@ -590,7 +623,7 @@ fn processes_never_share_a_seat() {
     let clock_path = dir.path("clock");
     let pool = SharedSeatPool::create(&pool_path, 16).unwrap();
     drop(SharedCounter::create(&clock_path, 0).unwrap());
-    let workers: Vec<Child> = (0..PROCESSES)
+    let workers: Vec<Worker> = (0..PROCESSES)
         .map(|i| {
             spawn_worker(
                 "churn",
@@ -607,8 +640,8 @@ fn processes_never_share_a_seat() {
             )
         })
         .collect();
-    for mut w in workers {
-        assert!(w.wait().unwrap().success(), "a worker failed");
+    for w in workers {
+        assert!(w.wait().success(), "a worker failed");
     }
     // Every seat's stamped holds, from all logs: pairwise disjoint.
     let mut holds: Vec<Vec<(u64, u64)>> = vec![Vec::new(); 16];
@@ -653,7 +686,7 @@ fn killed_workers_holds_are_recovered_tickets_kept() {
     let stop = dir.path("stop");
     let pool = SharedSeatPool::create(&pool_path, CAPACITY).unwrap();
     let holder_log = dir.path("holder");
-    let mut holder = spawn_worker(
+    let holder = spawn_worker(
         "holder",
         &[
             ("RACEFREE_SHM_POOL", pool_path.display().to_string()),
@@ -681,7 +714,7 @@ fn killed_workers_holds_are_recovered_tickets_kept() {
     let mut rng = Rng::new(0xC0FFEE ^ u64::from(std::process::id()));
     let (mut kills, mut recovered, mut tickets_kept) = (0, racefree::shm::Recovery::default(), 0);
     for round in 0..ROUNDS {
-        let doomed: Vec<(Child, PathBuf)> = (0..DOOMED)
+        let doomed: Vec<(Worker, PathBuf)> = (0..DOOMED)
             .map(|i| {
                 let log = dir.path(&format!("doomed-{round}-{i}"));
                 let child = spawn_worker(
@@ -703,9 +736,8 @@ fn killed_workers_holds_are_recovered_tickets_kept() {
                 .status();
         }
         let mut logged = Vec::new();
-        for (mut child, log) in doomed {
-            let _ = child.kill(); // SIGKILL, if `kill` was missing
-            let status = child.wait().unwrap();
+        for (child, log) in doomed {
+            let status = child.kill_and_wait(); // SIGKILL, if `kill` was missing
             assert!(!status.success(), "a doomed worker ended on its own");
             kills += 1;
             for line in fs::read_to_string(&log).unwrap_or_default().lines() {
@@ -748,7 +780,7 @@ fn killed_workers_holds_are_recovered_tickets_kept() {
         assert_eq!(pool.available(), CAPACITY - HOLD);
     }
     fs::write(&stop, "").unwrap();
-    assert!(holder.wait().unwrap().success());
+    assert!(holder.wait().success());
     assert_eq!(pool.available(), CAPACITY);
     eprintln!(
         "{kills} workers killed; recovered {} held seats, {} orphans, {} units; {tickets_kept} logged tickets kept",

@@ -214,8 +214,9 @@ impl<'a> Core<'a> {
     #[inline]
     pub(crate) fn is_taken(self, id: usize) -> bool {
         let (w, bit) = locate(id);
-        // Acquire: pairs with the Release fetch_and in `clear` and the Acquire
-        // fetch_or of a claim only through the caller's fences; a snapshot.
+        // Acquire: pairs with the Release fetch_and in `clear`, so a seat read as
+        // free comes with its last holder's release. A snapshot: recovery reads
+        // it between its own fences and re-checks that nothing moved.
         self.word(w).load(Ordering::Acquire) & bit != 0
     }
 

@@ -44,8 +44,8 @@ impl SharedCounter {
     /// Creates a counter holding `initial` in a new file at `path`.
     ///
     /// # Errors
-    /// [`ShmError::AlreadyExists`]; [`ShmError::CapacityTooLarge`] if `initial`
-    /// is above [`Counter::MAX`]; I/O errors.
+    /// [`ShmError::AlreadyExists`]; [`ShmError::InitialOutOfRange`] if
+    /// `initial` is above [`Counter::MAX`]; I/O errors.
     ///
     /// ```
     /// use racefree::shm::SharedCounter;
@@ -58,7 +58,10 @@ impl SharedCounter {
     /// ```
     pub fn create(path: impl AsRef<Path>, initial: u64) -> Result<Self, ShmError> {
         if initial > Counter::MAX {
-            return Err(ShmError::CapacityTooLarge);
+            return Err(ShmError::InitialOutOfRange {
+                initial,
+                max: Counter::MAX,
+            });
         }
         let meta = Meta {
             kind: Kind::Counter,
@@ -266,7 +269,7 @@ impl SharedBoundedCounter {
     /// starts full, say).
     ///
     /// # Errors
-    /// [`ShmError::CapacityTooLarge`] if `initial > max`; as [`create`](Self::create).
+    /// [`ShmError::InitialOutOfRange`] if `initial > max`; as [`create`](Self::create).
     ///
     /// ```
     /// # let path = std::env::temp_dir().join(format!("racefree-doc-bca-{}", std::process::id()));
@@ -279,7 +282,7 @@ impl SharedBoundedCounter {
     /// ```
     pub fn create_at(path: impl AsRef<Path>, initial: u64, max: u64) -> Result<Self, ShmError> {
         if initial > max {
-            return Err(ShmError::CapacityTooLarge);
+            return Err(ShmError::InitialOutOfRange { initial, max });
         }
         let meta = Meta {
             kind: Kind::BoundedCounter,

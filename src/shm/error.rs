@@ -64,6 +64,14 @@ pub enum ShmError {
     },
     /// A capacity of 0.
     ZeroCapacity,
+    /// A counter's initial value out of its range (above `Counter::MAX`, or
+    /// above a bounded counter's `max`).
+    InitialOutOfRange {
+        /// The initial value asked for.
+        initial: u64,
+        /// The largest allowed.
+        max: u64,
+    },
     /// A capacity whose file size overflows.
     CapacityTooLarge,
     /// More processes hold the pool open at once than it has process slots for
@@ -123,6 +131,9 @@ impl fmt::Display for ShmError {
                 )
             }
             Self::ZeroCapacity => f.write_str("capacity must be at least 1"),
+            Self::InitialOutOfRange { initial, max } => {
+                write!(f, "initial value {initial} is above {max}")
+            }
             Self::CapacityTooLarge => f.write_str("capacity too large for a file"),
             Self::TooManyProcesses => f.write_str("every process slot of the pool is in use"),
             Self::NotBooked => f.write_str("the seat is not booked under this ticket"),

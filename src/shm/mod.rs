@@ -107,8 +107,9 @@
 //! to tell a dead holder from a live one, so recovery never frees a seat (it
 //! reports `deferred`); holds of crashed processes stay taken until the file is
 //! recreated. Processes in different pid namespaces (containers) must not share
-//! a pool: they cannot see each other in `/proc`, and would take each other for
-//! dead. A handle must not be used across `fork` (open the pool again in the
+//! a pool, nor processes of different users where `/proc` is mounted with
+//! `hidepid`: they cannot see each other in `/proc`, and would take each other
+//! for dead. A handle must not be used across `fork` (open the pool again in the
 //! child). 32-bit targets with 64-bit atomics work too; the file is for the word
 //! size that made it.
 //!
