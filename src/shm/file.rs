@@ -216,7 +216,10 @@ impl Meta {
                 "sizes (file, seat header, process slots) do not match the capacity",
             ));
         }
-        if kind == Kind::SeatPool && meta.identity >> 63 == 0 {
+        // A pool's identity is a `usize` with its top bit set (never an
+        // in-process pool's).
+        let identity_ok = usize::try_from(meta.identity).is_ok_and(|id| id.leading_zeros() == 0);
+        if kind == Kind::SeatPool && !identity_ok {
             return Err(ShmError::Corrupt("pool identity"));
         }
         if len < layout.file_bytes as u64 {
