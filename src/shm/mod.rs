@@ -109,7 +109,9 @@
 //! recreated. Processes in different pid namespaces (containers) must not share
 //! a pool, nor processes of different users where `/proc` is mounted with
 //! `hidepid`: they cannot see each other in `/proc`, and would take each other
-//! for dead. A handle must not be used across `fork` (open the pool again in the
+//! for dead. Under qemu-user emulation `/proc/self/stat` is emulated (its start
+//! time differs from the one other processes read), so a process takes itself
+//! for dead: run the process tests natively. A handle must not be used across `fork` (open the pool again in the
 //! child). 32-bit targets with 64-bit atomics work too; the file is for the word
 //! size that made it.
 //!
