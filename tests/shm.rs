@@ -463,6 +463,12 @@ fn worker_entry() {
 fn churn(pool: &SharedSeatPool, log_path: &str, rng: &mut Rng) {
     let clock = SharedCounter::open(env("RACEFREE_SHM_CLOCK")).unwrap();
     let iterations: u64 = env("RACEFREE_SHM_ITERATIONS").parse().unwrap();
+    // Start together (a bounded wait for the parent's go).
+    let go = PathBuf::from(env("RACEFREE_SHM_GO"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !go.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let mut log = String::new();
     let hold = |ids: &[usize], log: &mut String, spins: u64| {
         let t1 = clock.increment();
@@ -617,11 +623,14 @@ fn spawn_worker(mode: &str, vars: &[(&str, String)]) -> Worker {
 #[test]
 fn processes_never_share_a_seat() {
     const PROCESSES: usize = 4;
-    const ITERATIONS: u64 = 3_000;
+    const ITERATIONS: u64 = 20_000;
+    const SEATS: usize = 10;
     let dir = TempDir::new("procs");
     let pool_path = dir.path("pool");
     let clock_path = dir.path("clock");
-    let pool = SharedSeatPool::create(&pool_path, 16).unwrap();
+    // 10 seats for up to 12 held at once (4 processes, groups of 3): claims
+    // also find the pool full.
+    let pool = SharedSeatPool::create(&pool_path, SEATS).unwrap();
     drop(SharedCounter::create(&clock_path, 0).unwrap());
     let workers: Vec<Worker> = (0..PROCESSES)
         .map(|i| {
@@ -636,15 +645,17 @@ fn processes_never_share_a_seat() {
                     ),
                     ("RACEFREE_SHM_SEED", (i as u64 + 1).to_string()),
                     ("RACEFREE_SHM_ITERATIONS", ITERATIONS.to_string()),
+                    ("RACEFREE_SHM_GO", dir.path("go").display().to_string()),
                 ],
             )
         })
         .collect();
+    fs::write(dir.path("go"), "").unwrap();
     for w in workers {
         assert!(w.wait().success(), "a worker failed");
     }
     // Every seat's stamped holds, from all logs: pairwise disjoint.
-    let mut holds: Vec<Vec<(u64, u64)>> = vec![Vec::new(); 16];
+    let mut holds: Vec<Vec<(u64, u64)>> = vec![Vec::new(); SEATS];
     let mut total = 0;
     for i in 0..PROCESSES {
         for line in fs::read_to_string(dir.path(&format!("log{i}")))
@@ -666,10 +677,10 @@ fn processes_never_share_a_seat() {
         }
     }
     assert!(total > 1_000, "only {total} holds");
-    assert_eq!(pool.available(), 16, "nothing lost");
+    assert_eq!(pool.available(), SEATS, "nothing lost");
     assert!(pool.bookings().is_empty());
     assert_eq!(pool.recover(), Default::default(), "nothing to recover");
-    eprintln!("{PROCESSES} processes, {total} holds of 16 seats, none overlapping");
+    eprintln!("{PROCESSES} processes, {total} holds of {SEATS} seats, none overlapping");
 }
 
 /// Workers killed with SIGKILL at random points, round after round: after
