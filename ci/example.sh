@@ -13,3 +13,6 @@ ci_banner "examples of real use"
 for example in static_pool booking_service metrics; do
     ci_run cargo run --release --example "$example"
 done
+
+ci_banner "example: processes (shared memory, several OS processes)"
+ci_run cargo run --release --example processes --features shm

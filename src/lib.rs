@@ -32,6 +32,8 @@
 //! ## Features
 //! - `std` (default): implies `alloc`; thread-local scan hints and OS yielding.
 //! - `alloc`: the heap types [`StripedCounter`], [`SeatPool`] and [`TreiberStack`].
+//! - `shm` (implies `std`): [`shm`], a seat pool and counters in a shared
+//!   memory-mapped file, for several processes, with crash recovery (Linux first).
 //! - `critical-section`: forwarded to `portable-atomic`, for cores without CAS
 //!   (thumbv6m); the final binary provides the critical-section implementation.
 //!
@@ -60,6 +62,11 @@ use sync::const_fn;
 pub mod counter;
 pub mod seats;
 pub mod stack;
+// Shared memory: std and 64-bit atomics (owner words). Under loom only its
+// recovery protocol is compiled, for its model.
+#[cfg(all(feature = "shm", racefree_atomic_64))]
+#[cfg_attr(docsrs, doc(cfg(feature = "shm")))]
+pub mod shm;
 
 // Each module decides, by target and feature, which of its types exist.
 #[cfg(racefree_atomic_64)]

@@ -140,9 +140,7 @@ impl BoundedCounter {
     #[inline]
     #[must_use]
     pub fn get(&self) -> u64 {
-        // Acquire: pairs with the AcqRel CAS of a successful try_add/try_sub (see
-        // "Memory ordering" on the type).
-        self.value.load(Ordering::Acquire)
+        get(&self.value)
     }
 
     /// The upper bound given at construction.
@@ -178,8 +176,7 @@ impl BoundedCounter {
     /// ```
     #[inline]
     pub fn try_add(&self, n: u64) -> Result<u64, u64> {
-        let max = self.max;
-        self.try_modify(|v| v.checked_add(n).filter(|&new| new <= max))
+        try_add(&self.value, self.max, n)
     }
 
     /// Subtracts `n` if the result stays `>= 0`.
@@ -199,28 +196,7 @@ impl BoundedCounter {
     /// ```
     #[inline]
     pub fn try_sub(&self, n: u64) -> Result<u64, u64> {
-        self.try_modify(|v| v.checked_sub(n))
-    }
-
-    /// The one compare-and-swap loop: stores `f(current)` if it is `Some`, else
-    /// reports `current`. `f` only returns values in `0..=max`.
-    #[inline]
-    fn try_modify(&self, f: impl Fn(u64) -> Option<u64>) -> Result<u64, u64> {
-        cas_update(
-            &self.value,
-            // Acquire: pairs with the AcqRel CAS of a successful try_add/try_sub, so
-            // an `Err(current)` is as ordered as a `get()`. The CAS re-validates it.
-            Ordering::Acquire,
-            // AcqRel on success: Release pairs with the Acquire of later
-            // try_add/try_sub/get that read the new value; Acquire pairs with the
-            // Release of the success that stored `current` (semaphore semantics, see
-            // the type).
-            Ordering::AcqRel,
-            // Acquire on failure: pairs with the same Release; the failure value is
-            // the next `current` (no re-read, no stale compare).
-            Ordering::Acquire,
-            f,
-        )
+        try_sub(&self.value, n)
     }
 
     /// Whether the operations are lock-free on this target (always `true` where
@@ -251,6 +227,51 @@ impl BoundedCounter {
     pub fn into_inner(self) -> u64 {
         self.value.into_inner()
     }
+}
+
+// The bounded counter's logic, written once over a borrowed word:
+// `BoundedCounter` owns its word, `shm::SharedBoundedCounter` borrows one inside a
+// shared mapping (its `max` lives in the mapping's header). Both call these.
+
+/// [`BoundedCounter::get`] on `value`.
+#[inline]
+pub(crate) fn get(value: &AtomicU64) -> u64 {
+    // Acquire: pairs with the AcqRel CAS of a successful try_add/try_sub (see
+    // "Memory ordering" on the type).
+    value.load(Ordering::Acquire)
+}
+
+/// [`BoundedCounter::try_add`] on `value`, bounded by `max`.
+#[inline]
+pub(crate) fn try_add(value: &AtomicU64, max: u64, n: u64) -> Result<u64, u64> {
+    try_modify(value, |v| v.checked_add(n).filter(|&new| new <= max))
+}
+
+/// [`BoundedCounter::try_sub`] on `value`.
+#[inline]
+pub(crate) fn try_sub(value: &AtomicU64, n: u64) -> Result<u64, u64> {
+    try_modify(value, |v| v.checked_sub(n))
+}
+
+/// The one compare-and-swap loop: stores `f(current)` if it is `Some`, else
+/// reports `current`. `f` only returns values in `0..=max`.
+#[inline]
+fn try_modify(value: &AtomicU64, f: impl Fn(u64) -> Option<u64>) -> Result<u64, u64> {
+    cas_update(
+        value,
+        // Acquire: pairs with the AcqRel CAS of a successful try_add/try_sub, so
+        // an `Err(current)` is as ordered as a `get()`. The CAS re-validates it.
+        Ordering::Acquire,
+        // AcqRel on success: Release pairs with the Acquire of later
+        // try_add/try_sub/get that read the new value; Acquire pairs with the
+        // Release of the success that stored `current` (semaphore semantics, see
+        // the type).
+        Ordering::AcqRel,
+        // Acquire on failure: pairs with the same Release; the failure value is
+        // the next `current` (no re-read, no stale compare).
+        Ordering::Acquire,
+        f,
+    )
 }
 
 impl fmt::Debug for BoundedCounter {

@@ -77,12 +77,12 @@ impl Counter {
 
     /// Where an overshooting add pulls an exhausted counter back to: the middle of
     /// the guard band, `2^62` above `MAX` and `2^62` below the wrap point.
-    const EXHAUSTED: u64 = Self::MAX + (1 << 62);
+    pub(crate) const EXHAUSTED: u64 = Self::MAX + (1 << 62);
 
     /// The largest amount added with one `fetch_add`; larger ones take the
     /// compare-and-swap loop, which never overshoots. With the guard band above
     /// `EXHAUSTED` this bounds how far in-flight overshoots can push the word.
-    const FETCH_ADD_LIMIT: u64 = 1 << 32;
+    pub(crate) const FETCH_ADD_LIMIT: u64 = 1 << 32;
 
     crate::const_fn! {
         /// Creates a counter holding `value`. `const`, so it can live in a `static`.
@@ -131,11 +131,7 @@ impl Counter {
     #[inline]
     #[must_use]
     pub fn get(&self) -> u64 {
-        // Relaxed: pairs with no store. The value is the counter's own state, not a
-        // flag that publishes other memory (see "Memory ordering" on the type); a
-        // Relaxed load still sees the latest value in modification order that this
-        // thread is allowed to see, and anything ordered by thread join or a lock.
-        self.value.load(Ordering::Relaxed)
+        get(&self.value)
     }
 
     /// Adds one and returns the **previous** value (ID-generator semantics).
@@ -186,10 +182,7 @@ impl Counter {
     #[inline]
     #[track_caller]
     pub fn add(&self, n: u64) -> u64 {
-        match self.checked_add(n) {
-            Some(previous) => previous,
-            None => exhausted_panic(n),
-        }
+        add(&self.value, n, "Counter")
     }
 
     /// Adds `n` and returns the **previous** value, or `None` if the counter would
@@ -218,31 +211,7 @@ impl Counter {
     #[inline]
     #[must_use = "a None means nothing was handed out"]
     pub fn checked_add(&self, n: u64) -> Option<u64> {
-        if n > Self::FETCH_ADD_LIMIT {
-            return self.update(|v| v.checked_add(n)).ok();
-        }
-        // Relaxed: pairs with no store; uniqueness of the returned values comes from
-        // the single total modification order of this word (see the type's docs).
-        let previous = self.value.fetch_add(n, Ordering::Relaxed);
-        // `previous + n <= MAX` without overflow: `n <= FETCH_ADD_LIMIT < MAX`.
-        if previous <= Self::MAX - n {
-            Some(previous)
-        } else {
-            self.pull_back_into_guard_band();
-            None
-        }
-    }
-
-    /// After an add overshot `MAX`: moves the word back to the middle of the guard
-    /// band if it is above it, so that overshooting adds can never carry it round
-    /// to small values. A value the counter was reset to (`update`) is below
-    /// `EXHAUSTED`, so the `fetch_min` leaves it alone.
-    #[cold]
-    #[inline(never)]
-    fn pull_back_into_guard_band(&self) {
-        // Relaxed: like every operation here, ordered only by this word's
-        // modification order; it publishes nothing.
-        self.value.fetch_min(Self::EXHAUSTED, Ordering::Relaxed);
+        checked_add(&self.value, n)
     }
 
     /// Applies `f` atomically: a compare-and-swap loop, like the standard
@@ -267,19 +236,11 @@ impl Counter {
     /// assert_eq!(high_water.get(), 25);
     /// ```
     #[inline]
-    pub fn update<F>(&self, mut f: F) -> Result<u64, u64>
+    pub fn update<F>(&self, f: F) -> Result<u64, u64>
     where
         F: FnMut(u64) -> Option<u64>,
     {
-        // Relaxed (load, success and failure): pairs with no store; the counter
-        // publishes no other memory, and the CAS re-validates the loaded value.
-        cas_update(
-            &self.value,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-            |v| f(v).filter(|&new| new <= Self::MAX),
-        )
+        update(&self.value, f)
     }
 
     /// Whether the operations are lock-free on this target (always `true` where
@@ -312,15 +273,82 @@ impl Counter {
     }
 }
 
-/// The panic of [`Counter::add`], out of line so the fast path stays one
-/// `fetch_add` and a never-taken branch.
+// The counter's logic, written once over a borrowed word: `Counter` owns its
+// word, `shm::SharedCounter` borrows one inside a shared mapping. Both call these.
+
+/// [`Counter::get`] on `value`.
+#[inline]
+pub(crate) fn get(value: &AtomicU64) -> u64 {
+    // Relaxed: pairs with no store. The value is the counter's own state, not a
+    // flag that publishes other memory (see "Memory ordering" on the type); a
+    // Relaxed load still sees the latest value in modification order that this
+    // thread is allowed to see, and anything ordered by thread join or a lock.
+    value.load(Ordering::Relaxed)
+}
+
+/// [`Counter::add`] on `value`; `ty` names the public type in the panic.
+#[inline]
+#[track_caller]
+pub(crate) fn add(value: &AtomicU64, n: u64, ty: &str) -> u64 {
+    match checked_add(value, n) {
+        Some(previous) => previous,
+        None => exhausted_panic(ty, n),
+    }
+}
+
+/// [`Counter::checked_add`] on `value`.
+#[inline]
+pub(crate) fn checked_add(value: &AtomicU64, n: u64) -> Option<u64> {
+    if n > Counter::FETCH_ADD_LIMIT {
+        return update(value, |v| v.checked_add(n)).ok();
+    }
+    // Relaxed: pairs with no store; uniqueness of the returned values comes from
+    // the single total modification order of this word (see the type's docs).
+    let previous = value.fetch_add(n, Ordering::Relaxed);
+    // `previous + n <= MAX` without overflow: `n <= FETCH_ADD_LIMIT < MAX`.
+    if previous <= Counter::MAX - n {
+        Some(previous)
+    } else {
+        pull_back_into_guard_band(value);
+        None
+    }
+}
+
+/// After an add overshot `MAX`: moves the word back to the middle of the guard
+/// band if it is above it, so that overshooting adds can never carry it round
+/// to small values. A value the counter was reset to (`update`) is below
+/// `EXHAUSTED`, so the `fetch_min` leaves it alone.
+#[cold]
+#[inline(never)]
+fn pull_back_into_guard_band(value: &AtomicU64) {
+    // Relaxed: like every operation here, ordered only by this word's
+    // modification order; it publishes nothing.
+    value.fetch_min(Counter::EXHAUSTED, Ordering::Relaxed);
+}
+
+/// [`Counter::update`] on `value`.
+#[inline]
+pub(crate) fn update(value: &AtomicU64, mut f: impl FnMut(u64) -> Option<u64>) -> Result<u64, u64> {
+    // Relaxed (load, success and failure): pairs with no store; the counter
+    // publishes no other memory, and the CAS re-validates the loaded value.
+    cas_update(
+        value,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+        |v| f(v).filter(|&new| new <= Counter::MAX),
+    )
+}
+
+/// The panic of [`Counter::add`] (and of the shared counter's), out of line so
+/// the fast path stays one `fetch_add` and a never-taken branch.
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn exhausted_panic(n: u64) -> ! {
+fn exhausted_panic(ty: &str, n: u64) -> ! {
     panic!(
-        "racefree::Counter::add: the counter would pass Counter::MAX (2^63 - 1) adding {n}; \
-         it is exhausted and hands nothing out. Use Counter::checked_add to get None instead"
+        "racefree::{ty}::add: the counter would pass Counter::MAX (2^63 - 1) adding {n}; \
+         it is exhausted and hands nothing out. Use {ty}::checked_add to get None instead"
     )
 }
 

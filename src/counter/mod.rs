@@ -23,11 +23,15 @@
 //! assert_eq!(coupons.try_add(1), Ok(0));
 //! ```
 
+#![forbid(unsafe_code)]
+
+// `pub(crate)`: their logic over a borrowed word is also the shared-memory
+// counters' (`crate::shm`).
 #[cfg(racefree_atomic_64)]
-mod bounded;
+pub(crate) mod bounded;
 #[cfg(racefree_atomic_64)]
 #[allow(clippy::module_inception)]
-mod counter;
+pub(crate) mod counter;
 #[cfg(all(feature = "alloc", racefree_atomic_64))]
 mod striped;
 

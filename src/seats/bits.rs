@@ -64,6 +64,21 @@ pub(crate) const fn lowest_bits(free: usize, n: usize) -> usize {
     picked
 }
 
+/// The seat ids of the set bits of `mask` in word `word` (for the storage hooks,
+/// which see seats one by one).
+#[inline]
+pub(crate) fn ids_of(word: usize, mask: usize) -> impl Iterator<Item = usize> {
+    let mut rest = mask;
+    core::iter::from_fn(move || {
+        if rest == 0 {
+            return None;
+        }
+        let bit = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        Some(word * BITS + bit)
+    })
+}
+
 /// Iterator over the seat ids of the set bits of `mask` in word `word`.
 #[cfg(feature = "alloc")]
 #[derive(Debug, Clone)]

@@ -142,6 +142,9 @@ impl<'a> SeatGroup<'a> {
             return Vec::new();
         }
         let pool = self.core.identity("SeatGroup::confirm");
+        for id in self.ids() {
+            self.core.confirmed(id);
+        }
         let tickets = self.ids().map(|id| Ticket::new(id, pool)).collect();
         // The seats now belong to the tickets: leave the guard nothing to free.
         self.parts = Vec::new();

@@ -72,6 +72,7 @@ impl<'a> Seat<'a> {
     /// ```
     pub fn confirm(self) -> Ticket {
         let this = ManuallyDrop::new(self);
+        this.core.confirmed(this.id);
         Ticket::new(this.id, this.core.identity("Seat::confirm"))
     }
 }

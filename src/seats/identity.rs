@@ -52,6 +52,15 @@ impl Identity {
         }
     }
 
+    crate::const_fn! {
+        /// An identity fixed in advance (a shared-memory pool's, the same in
+        /// every process that maps it).
+        #[cfg(all(feature = "shm", not(loom)))]
+        pub(crate) const fn fixed(id: NonZeroUsize) -> Self {
+            Self(AtomicUsize::new(id.get()))
+        }
+    }
+
     /// The pool's identity, drawing it on first use for `caller` (the public
     /// method that issues a ticket, named in the panic if none is left).
     pub(crate) fn get(&self, caller: &str) -> NonZeroUsize {

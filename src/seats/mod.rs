@@ -14,6 +14,7 @@
 //! | --- | --- | --- | --- |
 //! | [`SeatPool`] | `SeatPoolIn<HeapStorage>` | `alloc` | `SeatPool::new(capacity)` at run time |
 //! | [`ArraySeatPool<WORDS>`] | `SeatPoolIn<InlineStorage<WORDS>>` | core | `const fn new(capacity)`, in a `static`; size with [`words_for`] |
+//! | `shm::SharedSeatPool` | `SeatPoolIn<ShmStorage>` | `shm` | `create(path, capacity)` / `open(path)` / `open_or_create`: a shared-memory file, for several processes |
 //!
 //! Every form has the same operations and hands out the same guards: a [`Seat`]
 //! (released on drop, or [`confirm`](Seat::confirm)ed into a [`Ticket`] that only
@@ -99,7 +100,11 @@
 //!
 //! A shared-memory storage keeps the `#[repr(C)]` header and the words in the
 //! mapped file and builds the view from references into the mapping; it lives
-//! outside this module (which forbids `unsafe`, and a mapping needs it).
+//! outside this module (which forbids `unsafe`, and a mapping needs it): that
+//! is `shm::ShmStorage` (feature `shm`). It also hands the core *hooks*
+//! (`seats::raw::Hooks`, through `Core::with_hooks`) that run around every
+//! claim and release to record who holds each seat; the heap and inline
+//! storages have none.
 //!
 //! Constructors are reached through the storage's alias (`SeatPool::new`,
 //! `ArraySeatPool::new`, and so on): with a `new` on two storages, a bare

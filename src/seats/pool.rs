@@ -86,8 +86,9 @@ impl<S: SeatStorage> SeatPoolIn<S> {
         Self { storage }
     }
 
-    /// The storage, for the tests of its layout.
-    #[cfg(all(test, not(loom)))]
+    /// The storage, for the tests of its layout and for a storage's own
+    /// methods (the shared-memory pool's).
+    #[cfg(any(all(test, not(loom)), all(feature = "shm", not(loom))))]
     pub(crate) fn storage(&self) -> &S {
         &self.storage
     }

@@ -70,10 +70,50 @@ impl Header {
         }
     }
 
+    crate::const_fn! {
+        /// A header for `capacity` free seats whose identity is fixed in advance
+        /// (a shared-memory pool: every process that maps it must agree on it).
+        #[cfg(all(feature = "shm", not(loom)))]
+        pub(crate) const fn with_identity(capacity: usize, identity: NonZeroUsize) -> Self {
+            Self {
+                admission: AtomicUsize::new(capacity),
+                capacity,
+                hint: Hint::new(),
+                identity: Identity::fixed(identity),
+            }
+        }
+    }
+
     #[inline]
     pub(crate) fn capacity(&self) -> usize {
         self.capacity
     }
+}
+
+/// What a storage may add around the core's steps (the shared-memory storage
+/// records who holds each seat, so that a dead holder's seats can be recovered).
+/// Every claim and every release runs between `enter` and `leave`; `claimed`
+/// runs right after a seat's bit is won, `releasing` right before it is cleared,
+/// `confirmed` when a held seat becomes a ticket. Storages without hooks pay one
+/// `None` check per operation.
+pub(crate) trait Hooks: Sync {
+    /// A claim or release begins.
+    fn enter(&self);
+    /// It ended.
+    fn leave(&self);
+    /// The caller just won seat `id`'s bit.
+    fn claimed(&self, id: usize);
+    /// The caller is about to clear seat `id`'s bit.
+    fn releasing(&self, id: usize);
+    /// The held seat `id` was confirmed into a ticket.
+    fn confirmed(&self, id: usize);
+    /// A claim found no seat: may free the seats of dead holders. Returns whether
+    /// anything was freed (then the claim is tried once more).
+    fn recover_when_full(&self) -> bool;
+    /// A ticket for seat `id` is being cancelled: whether the seat is still
+    /// booked (a storage whose bookings can also be cancelled elsewhere says
+    /// no, and the ticket comes back in `Err`).
+    fn cancelling(&self, id: usize) -> bool;
 }
 
 /// A borrowed view of a pool: what its storage hands out, and what `Seat` and
@@ -95,6 +135,14 @@ pub struct Core<'a> {
     /// logical word `w` was seen full (see "The full-word summary" on
     /// [`Core::claim`]); empty when the storage keeps none.
     summary: &'a [Word],
+    /// The storage's hooks, if it has any.
+    hooks: Option<&'a dyn Hooks>,
+}
+
+impl core::fmt::Debug for dyn Hooks + '_ {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Hooks")
+    }
 }
 
 impl<'a> Core<'a> {
@@ -109,6 +157,7 @@ impl<'a> Core<'a> {
             words,
             stride,
             summary: &[],
+            hooks: None,
         }
     }
 
@@ -118,6 +167,97 @@ impl<'a> Core<'a> {
     pub(crate) fn with_summary(self, summary: &'a [Word]) -> Self {
         debug_assert_eq!(summary.len(), summary_words(self.header.capacity));
         Self { summary, ..self }
+    }
+
+    /// The same view with `hooks` around every claim and release.
+    #[cfg(all(feature = "shm", any(not(loom), test)))]
+    #[inline]
+    pub(crate) fn with_hooks(self, hooks: &'a dyn Hooks) -> Self {
+        Self {
+            hooks: Some(hooks),
+            ..self
+        }
+    }
+
+    /// The same view without hooks: for a storage that runs its own steps inside
+    /// a window it opened itself (recovery, cancelling a shared ticket).
+    #[cfg(all(feature = "shm", not(loom)))]
+    #[inline]
+    pub(crate) fn without_hooks(self) -> Self {
+        Self {
+            hooks: None,
+            ..self
+        }
+    }
+
+    /// Runs `f` between the hooks' `enter` and `leave`.
+    #[inline]
+    fn window<R>(self, f: impl FnOnce() -> R) -> R {
+        match self.hooks {
+            None => f(),
+            Some(h) => {
+                h.enter();
+                let r = f();
+                h.leave();
+                r
+            }
+        }
+    }
+
+    /// Runs a claim, and once more if it failed and the hooks freed something.
+    #[inline]
+    fn claim_with_retry<R>(self, ok: impl Fn(&R) -> bool, f: impl Fn() -> R) -> R {
+        let r = self.window(&f);
+        if ok(&r) {
+            return r;
+        }
+        match self.hooks {
+            Some(h) if h.recover_when_full() => self.window(f),
+            _ => r,
+        }
+    }
+
+    #[inline]
+    fn hook_claimed(self, id: usize) {
+        if let Some(h) = self.hooks {
+            h.claimed(id);
+        }
+    }
+
+    #[inline]
+    fn hook_releasing(self, w: usize, mask: usize) {
+        if let Some(h) = self.hooks {
+            for id in bits::ids_of(w, mask) {
+                h.releasing(id);
+            }
+        }
+    }
+
+    /// A held seat became a ticket.
+    #[inline]
+    pub(crate) fn confirmed(self, id: usize) {
+        if let Some(h) = self.hooks {
+            h.confirmed(id);
+        }
+    }
+
+    /// Whether seat `id`'s bit is set (for a storage's recovery pass).
+    #[cfg(feature = "shm")]
+    #[inline]
+    pub(crate) fn is_taken(self, id: usize) -> bool {
+        let (w, bit) = locate(id);
+        // Acquire: pairs with the Release fetch_and in `clear`, so a seat read as
+        // free comes with its last holder's release. A snapshot: recovery reads
+        // it between its own fences and re-checks that nothing moved.
+        self.word(w).load(Ordering::Acquire) & bit != 0
+    }
+
+    /// Gives back `n` admission units that no bit stands for (a storage's
+    /// recovery of units a dead claimer took).
+    #[cfg(feature = "shm")]
+    #[inline]
+    pub(crate) fn restore_units(self, n: usize) {
+        self.give_back(n);
     }
 
     #[inline]
@@ -167,16 +307,28 @@ impl<'a> Core<'a> {
 
     /// Any free seat's id, or `None` when every seat is promised.
     pub(crate) fn try_reserve(self) -> Option<usize> {
+        self.claim_with_retry(Option::is_some, || self.try_reserve_once())
+    }
+
+    fn try_reserve_once(self) -> Option<usize> {
         if !self.admit(1) {
             return None;
         }
         let mut id = 0;
         self.claim(1, |w, won| id = w * BITS + won.trailing_zeros() as usize);
+        self.hook_claimed(id);
         Some(id)
     }
 
     /// Seat `id`, if it is in range and free.
     pub(crate) fn try_reserve_seat(self, id: usize) -> Result<usize, SeatError> {
+        self.claim_with_retry(
+            |r| !matches!(r, Err(SeatError::Taken)),
+            || self.try_reserve_seat_once(id),
+        )
+    }
+
+    fn try_reserve_seat_once(self, id: usize) -> Result<usize, SeatError> {
         let capacity = self.header.capacity;
         if id >= capacity {
             return Err(SeatError::OutOfRange { id, capacity });
@@ -199,6 +351,7 @@ impl<'a> Core<'a> {
             self.give_back(1);
             return Err(SeatError::Taken);
         }
+        self.hook_claimed(id);
         Ok(id)
     }
 
@@ -210,15 +363,25 @@ impl<'a> Core<'a> {
         if k == 0 {
             return Some(Vec::new());
         }
+        self.claim_with_retry(Option::is_some, || self.try_reserve_many_once(k))
+    }
+
+    #[cfg(feature = "alloc")]
+    fn try_reserve_many_once(self, k: usize) -> Option<Vec<(usize, usize)>> {
         if k > self.header.capacity || !self.admit(k) {
             return None;
         }
         // The all-or-nothing decision is made: k units are ours, so k clear bits
         // exist for us.
         let mut parts: Vec<(usize, usize)> = Vec::new();
-        self.claim(k, |w, won| match parts.last_mut() {
-            Some((lw, lm)) if *lw == w => *lm |= won,
-            _ => parts.push((w, won)),
+        self.claim(k, |w, won| {
+            for id in bits::ids_of(w, won) {
+                self.hook_claimed(id);
+            }
+            match parts.last_mut() {
+                Some((lw, lm)) if *lw == w => *lm |= won,
+                _ => parts.push((w, won)),
+            }
         });
         Some(parts)
     }
@@ -364,8 +527,11 @@ impl<'a> Core<'a> {
     /// Frees the seats of `mask` in word `w` (all held by the caller), then gives
     /// their units back.
     pub(crate) fn release(self, w: usize, mask: usize) {
-        self.clear(w, mask);
-        self.give_back(mask.count_ones() as usize);
+        self.window(|| {
+            self.hook_releasing(w, mask);
+            self.clear(w, mask);
+            self.give_back(mask.count_ones() as usize);
+        });
     }
 
     /// Frees held seats without giving their units back (see `release_parts`).
@@ -389,10 +555,13 @@ impl<'a> Core<'a> {
     /// Frees a group: every bit first, then all its units in one step.
     #[cfg(feature = "alloc")]
     pub(crate) fn release_parts(self, parts: &[(usize, usize)], len: usize) {
-        for &(w, mask) in parts {
-            self.clear(w, mask);
-        }
-        self.give_back(len);
+        self.window(|| {
+            for &(w, mask) in parts {
+                self.hook_releasing(w, mask);
+                self.clear(w, mask);
+            }
+            self.give_back(len);
+        });
     }
 
     /// Frees seat `id` (held by the caller).
@@ -411,7 +580,10 @@ impl<'a> Core<'a> {
 
     /// Releases a ticket's seat if the ticket is this pool's.
     pub(crate) fn cancel(self, ticket: Ticket) -> Result<(), Ticket> {
-        if self.header.identity.is(ticket.pool) && ticket.seat < self.header.capacity {
+        if self.header.identity.is(ticket.pool)
+            && ticket.seat < self.header.capacity
+            && self.hooks.is_none_or(|h| h.cancelling(ticket.seat))
+        {
             self.release_id(ticket.seat);
             Ok(())
         } else {

@@ -3,6 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub(crate) use loom::cell::UnsafeCell;
+/// Fences, for the shared-memory pool's recovery protocol (its loom model).
+#[cfg(feature = "shm")]
+pub(crate) use loom::sync::atomic::fence;
 #[cfg(racefree_double_word_cas)]
 pub(crate) use loom::sync::atomic::AtomicPtr;
 pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize};

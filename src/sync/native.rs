@@ -2,6 +2,10 @@
 //! cell. See the [seam's docs](super).
 #![forbid(unsafe_code)]
 
+/// Fences, for the shared-memory pool's seqlock-style recovery read (the one
+/// user; the shm module is not compiled under loom).
+#[cfg(feature = "shm")]
+pub(crate) use portable_atomic::fence;
 #[cfg(racefree_double_word_cas)]
 pub(crate) use portable_atomic::AtomicPtr;
 /// Atomic [`DoubleWord`](super::DoubleWord): the head of `TreiberStack`.
