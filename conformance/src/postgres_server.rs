@@ -158,7 +158,25 @@ impl PgServer {
     /// waits for it to exit. The data directory is kept: [`restart`](Self::restart)
     /// runs WAL recovery on it.
     pub fn stop_immediate(&mut self) {
-        self.signal_and_wait("QUIT");
+        // `pg_ctl stop -m immediate` sends the postmaster SIGQUIT; run it (as
+        // the server's user) and then reap our child. If pg_ctl is missing or
+        // fails, send SIGQUIT ourselves.
+        let ok = as_server_user(&bin("pg_ctl"))
+            .arg("stop")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "-w", "-t", "20"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            self.signal_and_wait(Some("QUIT"));
+        } else {
+            self.signal_and_wait(None);
+        }
     }
 
     /// Starts the server again on the same directory and port (after
@@ -231,7 +249,7 @@ impl PgServer {
             }
             std::thread::sleep(READY_PAUSE);
         }
-        self.signal_and_wait("KILL");
+        self.signal_and_wait(Some("KILL"));
         Err(format!(
             "postgres on port {} did not accept connections in time:\n{}",
             self.port,
@@ -251,17 +269,19 @@ impl PgServer {
             .unwrap_or(false)
     }
 
-    /// Sends `sig` (a `kill -s` name) to the postmaster and waits (bounded) for
-    /// it to exit; SIGKILL if it does not.
-    fn signal_and_wait(&mut self, sig: &str) {
+    /// Sends `sig` (a `kill -s` name; `None`: none, it is already stopping) to
+    /// the postmaster and waits (bounded) for it to exit; SIGKILL if it does not.
+    fn signal_and_wait(&mut self, sig: Option<&str>) {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let _ = Command::new("kill")
-            .args(["-s", sig, &child.id().to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        if let Some(sig) = sig {
+            let _ = Command::new("kill")
+                .args(["-s", sig, &child.id().to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         for _ in 0..STOP_TRIES {
             if let Ok(Some(_)) = child.try_wait() {
                 return;
@@ -276,7 +296,7 @@ impl PgServer {
 impl Drop for PgServer {
     fn drop(&mut self) {
         // SIGINT: fast shutdown (backends end, no waiting for clients).
-        self.signal_and_wait("INT");
+        self.signal_and_wait(Some("INT"));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
