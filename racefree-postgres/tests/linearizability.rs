@@ -111,7 +111,7 @@ impl PoolLike for Pool<'_> {
             .expect("try_reserve_many")?;
         Some((g.ids().to_vec(), Booking::Held(g)))
     }
-    fn confirm<'a>(&'a self, held: Booking) -> Booking {
+    fn confirm(&self, held: Booking) -> Booking {
         match held {
             Booking::Held(h) => Booking::Tickets(
                 self.conns
@@ -121,7 +121,7 @@ impl PoolLike for Pool<'_> {
             t => t,
         }
     }
-    fn release<'a>(&'a self, held: Booking) {
+    fn release(&self, held: Booking) {
         match held {
             Booking::Held(h) => {
                 let n = h.len();
