@@ -2,7 +2,7 @@
 //! statement goes through.
 
 use crate::error::{Error, Result};
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::GenericClient;
 use std::collections::hash_map::RandomState;
 use std::fmt;
@@ -258,6 +258,11 @@ pub(crate) fn frame(requests: &str, body: &str) -> String {
     )
 }
 
+/// A statement parameter with its type: statements are sent with
+/// `query_typed` (Parse, Bind and Execute in one round trip, no separate
+/// prepare).
+pub(crate) type Param<'a> = (&'a (dyn ToSql + Sync), Type);
+
 /// Runs one framed statement and returns the reply (the stored one on a retry).
 pub(crate) fn act<C: GenericClient>(
     client: &mut C,
@@ -265,15 +270,15 @@ pub(crate) fn act<C: GenericClient>(
     sql: &str,
     rid: &RequestId,
     sig: &str,
-    params: &[&(dyn ToSql + Sync)],
+    params: &[Param<'_>],
 ) -> Result<String> {
-    let mut all: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(params.len() + 2);
+    let mut all: Vec<Param<'_>> = Vec::with_capacity(params.len() + 2);
     let rid_s = rid.as_str();
-    all.push(&rid_s);
-    all.push(&sig);
-    all.extend_from_slice(params);
+    all.push((&rid_s, Type::TEXT));
+    all.push((&sig, Type::TEXT));
+    all.extend(params.iter().cloned());
     let row = client
-        .query_one(sql, &all)
+        .query_typed_one(sql, &all)
         .map_err(|e| Error::from_pg(e, &table.to_string(), Some(rid.as_str())))?;
     let prior_sig: Option<String> = row.get(0);
     let reply: Option<String> = row.get(1);

@@ -5,6 +5,7 @@ use crate::common::{
     SCHEMA_VERSION,
 };
 use crate::error::{Error, Result};
+use postgres::types::Type;
 use postgres::GenericClient;
 
 /// The largest value a counter holds: `bigint`'s maximum, `i64::MAX`.
@@ -125,7 +126,7 @@ impl Row {
 
     fn get<C: GenericClient>(&self, client: &mut C) -> Result<u64> {
         let row = client
-            .query_opt(self.sql.get.as_str(), &[])
+            .query_typed_opt(self.sql.get.as_str(), &[])
             .map_err(|e| Error::from_pg(e, &self.table.to_string(), None))?
             .ok_or_else(|| Error::WrongShape {
                 table: self.table.to_string(),
@@ -154,7 +155,14 @@ impl Row {
         } else {
             (&self.sql.sub, format!("sub {n}"))
         };
-        let reply = act(client, &self.table, sql, rid, &sig, &[&amount])?;
+        let reply = act(
+            client,
+            &self.table,
+            sql,
+            rid,
+            &sig,
+            &[(&amount, Type::INT8)],
+        )?;
         let w = words(&reply);
         match w.first().copied() {
             Some("ok") => Ok(Ok(num(&reply, w.get(1))?)),

@@ -5,6 +5,7 @@ use crate::common::{
     Table, SCHEMA_VERSION,
 };
 use crate::error::{Error, Result};
+use postgres::types::Type;
 use postgres::GenericClient;
 use std::fmt;
 use std::time::Duration;
@@ -458,7 +459,7 @@ impl PgSeatPool {
     /// ```
     pub fn available<C: GenericClient>(&self, client: &mut C) -> Result<usize> {
         let row = client
-            .query_one(self.sql.available.as_str(), &[])
+            .query_typed_one(self.sql.available.as_str(), &[])
             .map_err(|e| self.err(e, None))?;
         Ok(row.get::<_, i64>(0) as usize)
     }
@@ -511,7 +512,7 @@ impl PgSeatPool {
             &self.sql.reserve_any,
             rid,
             "reserve any",
-            &[&lease],
+            &[(&lease, Type::INT8)],
         )?;
         self.hold_reply(&reply, rid, None)
     }
@@ -572,7 +573,7 @@ impl PgSeatPool {
             &self.sql.reserve_seat,
             rid,
             &format!("reserve seat {id}"),
-            &[&lease, &seat],
+            &[(&lease, Type::INT8), (&seat, Type::INT4)],
         )?;
         self.hold_reply(&reply, rid, Some(1))
     }
@@ -635,7 +636,7 @@ impl PgSeatPool {
             &self.sql.reserve_many,
             rid,
             &format!("reserve many {k}"),
-            &[&lease, &kk],
+            &[(&lease, Type::INT8), (&kk, Type::INT8)],
         )?;
         self.hold_reply(&reply, rid, Some(k))
     }
@@ -690,7 +691,7 @@ impl PgSeatPool {
             &self.sql.confirm,
             rid,
             &sig,
-            &[&hold.token, &seats],
+            &[(&hold.token, Type::TEXT), (&seats, Type::INT4_ARRAY)],
         )?;
         match reply.as_str() {
             "ok" => Ok(hold
@@ -723,7 +724,14 @@ impl PgSeatPool {
         let seats = self.seat_array(&hold.ids)?;
         let lease = lease_ms(self.lease)?;
         let n = client
-            .execute(self.sql.renew.as_str(), &[&seats, &hold.token, &lease])
+            .execute_typed(
+                self.sql.renew.as_str(),
+                &[
+                    (&seats, Type::INT4_ARRAY),
+                    (&hold.token, Type::TEXT),
+                    (&lease, Type::INT8),
+                ],
+            )
             .map_err(|e| self.err(e, None))?;
         if n as usize == hold.ids.len() {
             Ok(())
@@ -753,7 +761,10 @@ impl PgSeatPool {
     pub fn release<C: GenericClient>(&self, client: &mut C, hold: Hold) -> Result<usize> {
         let seats = self.seat_array(&hold.ids)?;
         let n = client
-            .execute(self.sql.release.as_str(), &[&seats, &hold.token])
+            .execute_typed(
+                self.sql.release.as_str(),
+                &[(&seats, Type::INT4_ARRAY), (&hold.token, Type::TEXT)],
+            )
             .map_err(|e| self.err(e, None))?;
         Ok(n as usize)
     }
@@ -849,7 +860,7 @@ impl PgSeatPool {
             &self.sql.cancel,
             rid,
             &sig,
-            &[&tokens, &seats],
+            &[(&tokens, Type::TEXT_ARRAY), (&seats, Type::INT4_ARRAY)],
         )?;
         let w = words(&reply);
         match w.first().copied() {
