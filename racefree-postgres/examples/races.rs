@@ -285,7 +285,9 @@ fn main() -> ExitCode {
          and the second UPDATE overwrites the first. FOR UPDATE is correct but makes every \
          client queue on the row for a whole transaction (3 round trips); racefree-postgres \
          puts the check in the UPDATE's WHERE (re-checked on the newest row version), so it \
-         is correct in one round trip, and any-seat claims skip each other's locked rows."
+         is correct in one round trip per call, and any-seat claims skip each other's \
+         locked rows. (Times are wall time of a whole row's rounds, for scale only; see \
+         the compare bench.)"
     );
     if bad == 0 {
         println!("racefree-postgres and FOR UPDATE: zero anomalies.");

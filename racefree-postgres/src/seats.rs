@@ -75,8 +75,15 @@ const COLUMNS: &[(&str, &str)] = &[
 /// claimed a seat and then rolls back) a concurrent `try_reserve` /
 /// `try_reserve_many` may answer `None` although that seat is free. A `None`
 /// is therefore "no seat was free and unclaimed at that moment"; ask again if
-/// you must be sure. Likewise, inside a long transaction of yours the rows you
-/// claimed stay locked until you commit, and other callers skip them.
+/// you must be sure. In the other direction, [`available`](Self::available)
+/// counts a seat that an in-flight claim has locked but not yet committed as
+/// free. Both are bounded by the seats that calls still in flight have
+/// *promised*: the same slack the in-process pool's admission counter has, and
+/// what this crate's linearizability tests check (`SeatModel` with a slack of
+/// the other clients' largest claims). Seats themselves are never relaxed: no
+/// seat is ever held or booked twice, a group is all or nothing, and a release
+/// frees exactly its seats. Likewise, inside a long transaction of yours the
+/// rows you claimed stay locked until you commit, and other callers skip them.
 ///
 /// # Leases, tokens, tickets
 ///
