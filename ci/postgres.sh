@@ -19,3 +19,6 @@ ci_run "$PG_BIN/postgres" --version
 
 ci_banner "cargo test -p racefree-postgres (real PostgreSQL 15, no skips)"
 ci_cargo_test "racefree-postgres" cargo test -p racefree-postgres
+
+ci_banner "races demo on its own PostgreSQL (--quick; exit 1 on any racefree-postgres or FOR UPDATE anomaly)"
+ci_run cargo run -p racefree-postgres --example races -- --quick
