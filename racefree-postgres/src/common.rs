@@ -13,6 +13,13 @@ use std::time::Duration;
 
 /// The current schema version of the tables this crate creates (stored in the
 /// table's comment, checked by every `open`).
+///
+/// ```
+/// use racefree_postgres::{PgCounter, Table, SCHEMA_VERSION};
+/// let ddl = PgCounter::migration_sql(&Table::public("ids")?, 0)?;
+/// assert!(ddl.contains(&format!("counter v{SCHEMA_VERSION}")));
+/// # Ok::<(), racefree_postgres::Error>(())
+/// ```
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Where an object lives: a schema and a table name, both plain identifiers

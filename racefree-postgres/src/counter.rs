@@ -9,6 +9,10 @@ use postgres::types::Type;
 use postgres::GenericClient;
 
 /// The largest value a counter holds: `bigint`'s maximum, `i64::MAX`.
+///
+/// ```
+/// assert_eq!(racefree_postgres::MAX_VALUE, i64::MAX as u64);
+/// ```
 pub const MAX_VALUE: u64 = i64::MAX as u64;
 
 const COLUMNS: &[(&str, &str)] = &[

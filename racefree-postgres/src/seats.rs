@@ -11,9 +11,24 @@ use std::fmt;
 use std::time::Duration;
 
 /// The most seats one pool may have (one row each; seat ids are `integer`).
+///
+/// ```
+/// use racefree_postgres::{Error, PgSeatPool, Table, MAX_CAPACITY};
+/// let t = Table::public("huge")?;
+/// assert!(matches!(
+///     PgSeatPool::migration_sql(&t, MAX_CAPACITY + 1),
+///     Err(Error::CapacityTooLarge { .. })
+/// ));
+/// # Ok::<(), racefree_postgres::Error>(())
+/// ```
 pub const MAX_CAPACITY: usize = 1 << 27;
 
-/// The default lease of an unconfirmed hold.
+/// The default lease of an unconfirmed hold (change it with
+/// [`PgSeatPool::with_lease`]).
+///
+/// ```
+/// assert_eq!(racefree_postgres::DEFAULT_LEASE.as_secs(), 30);
+/// ```
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 /// "Seat is free" on the row being looked at: nobody's, or an unconfirmed hold
@@ -952,6 +967,14 @@ pub struct Hold {
 
 impl Hold {
     /// The first (for a single hold: the only) seat.
+    ///
+    /// # Panics
+    /// On a hold rebuilt by [`from_parts`](Self::from_parts) with no seats.
+    ///
+    /// ```
+    /// let h = racefree_postgres::Hold::from_parts(vec![4, 5], "cart-9");
+    /// assert_eq!((h.id(), h.ids(), h.len(), h.token()), (4, &[4, 5][..], 2, "cart-9"));
+    /// ```
     pub fn id(&self) -> usize {
         self.ids[0]
     }
@@ -1009,6 +1032,11 @@ pub struct Ticket {
 
 impl Ticket {
     /// The booked seat.
+    ///
+    /// ```
+    /// let t = racefree_postgres::Ticket::from_parts(7, "order-1");
+    /// assert_eq!((t.id(), t.token()), (7, "order-1"));
+    /// ```
     pub fn id(&self) -> usize {
         self.id
     }
