@@ -74,6 +74,17 @@ impl PgServer {
     /// # Panics
     /// As [`start`](Self::start).
     pub fn start_with(opts: PgOptions) -> Self {
+        // Checked up front: through `setpriv` a missing program is only an exit
+        // status 127.
+        for tool in ["initdb", "postgres", "pg_ctl", "pg_isready"] {
+            let path = bin(tool);
+            if !path.is_file() {
+                panic!(
+                    "{}",
+                    missing(&path, &std::io::Error::from(std::io::ErrorKind::NotFound))
+                );
+            }
+        }
         let dir = fresh_temp_dir();
         std::fs::create_dir_all(&dir)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
