@@ -127,13 +127,16 @@ fn seats_groups_all_or_nothing() {
     assert_eq!(pool.release(&mut c, all).unwrap(), 5);
 }
 
+/// Short, but long enough for the next statement on a loaded machine.
+const LEASE: Duration = Duration::from_millis(1500);
+
 #[test]
 fn seats_leases_and_fencing() {
     let srv = server();
     let mut c = client(&srv);
     let pool = PgSeatPool::create(&mut c, &unique("lease"), 2)
         .unwrap()
-        .with_lease(Duration::from_millis(300))
+        .with_lease(LEASE)
         .unwrap();
     let h = pool.try_reserve_seat(&mut c, 0).unwrap().unwrap();
     pool.renew(&mut c, &h).unwrap();
@@ -160,8 +163,8 @@ fn seats_leases_and_fencing() {
     assert_eq!(pool.release(&mut c, Hold::from_parts(ids, tok)).unwrap(), 0);
     let t = pool.confirm(&mut c, other).unwrap();
     assert_eq!(t[0].id(), 0);
-    // A ticket has no lease.
-    std::thread::sleep(Duration::from_millis(400));
+    // A ticket has no lease: still booked after a whole lease has passed.
+    std::thread::sleep(LEASE + Duration::from_millis(100));
     assert_eq!(pool.available(&mut c).unwrap(), 1);
     assert!(matches!(
         PgSeatPool::create(&mut c, &unique("x"), 1)
