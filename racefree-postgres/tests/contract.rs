@@ -443,3 +443,46 @@ fn schema_checks_and_bad_input() {
     let e = racefree_postgres::connect("host=127.0.0.1 port=1 user=x connect_timeout=2");
     assert!(matches!(e, Err(Error::Unreachable(_))));
 }
+
+/// Two calls with one request id at the same moment: the second waits for the
+/// first one's reply row, is refused as a whole (its claim rolls back with
+/// it), and repeating it returns the first one's answer.
+#[test]
+fn same_request_id_at_once_acts_once() {
+    let srv = server();
+    let mut admin = client(&srv);
+    let pool = PgSeatPool::create(&mut admin, &unique("dup"), 3).unwrap();
+    let rid = RequestId::from_string("twice-at-once").unwrap();
+    let mut a = client(&srv);
+    let mut b = client(&srv);
+    let bpid: i32 = b.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    let mut tx = a.transaction().unwrap();
+    let first = pool.try_reserve_with(&mut tx, &rid).unwrap().unwrap();
+    let second = std::thread::scope(|s| {
+        let h = s.spawn(|| pool.try_reserve_with(&mut b, &rid));
+        // Bounded wait until b waits on a's uncommitted reply row.
+        assert!(wait_until(Duration::from_secs(20), || {
+            admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+                    &[&bpid],
+                )
+                .unwrap()
+                .get::<_, i64>(0)
+                == 1
+        }));
+        tx.commit().unwrap();
+        h.join().unwrap()
+    });
+    assert!(
+        matches!(&second, Err(Error::RequestInFlight { request_id }) if request_id == rid.as_str()),
+        "{second:?}"
+    );
+    assert_eq!(
+        pool.available(&mut admin).unwrap(),
+        2,
+        "the refused call kept a seat"
+    );
+    let again = pool.try_reserve_with(&mut b, &rid).unwrap().unwrap();
+    assert_eq!(again, first);
+}
