@@ -35,9 +35,9 @@ pub enum Error {
         /// The client's error.
         source: postgres::Error,
     },
-    /// The statement was cancelled by `statement_timeout` (or a cancel request)
-    /// and rolled back: nothing acted. Inside your own transaction, that
-    /// transaction is now aborted.
+    /// The statement was cancelled by `statement_timeout` or `lock_timeout`
+    /// (or a cancel request) and rolled back: nothing acted. Inside your own
+    /// transaction, that transaction is now aborted.
     Timeout(postgres::Error),
     /// The role may not read or write the tables (SQLSTATE 42501).
     PermissionDenied(postgres::Error),
@@ -181,7 +181,7 @@ impl Error {
                 request_id: rid.map(str::to_string),
                 source: e,
             }
-        } else if code == SqlState::QUERY_CANCELED {
+        } else if code == SqlState::QUERY_CANCELED || code == SqlState::LOCK_NOT_AVAILABLE {
             Error::Timeout(e)
         } else if code == SqlState::INSUFFICIENT_PRIVILEGE {
             Error::PermissionDenied(e)
@@ -231,7 +231,7 @@ impl fmt::Display for Error {
             }
             Error::Timeout(e) => write!(
                 f,
-                "statement cancelled (statement_timeout?) and rolled back, nothing acted: {e}"
+                "statement cancelled (statement_timeout or lock_timeout?) and rolled back, nothing acted: {e}"
             ),
             Error::PermissionDenied(e) => write!(
                 f,

@@ -100,6 +100,16 @@ const COLUMNS: &[(&str, &str)] = &[
 /// frees exactly its seats. Likewise, inside a long transaction of yours the
 /// rows you claimed stay locked until you commit, and other callers skip them.
 ///
+/// Why not fall back to a waiting `FOR UPDATE` when `SKIP LOCKED` finds
+/// nothing? A waiting `FOR UPDATE` keeps its lock on every row it waited for,
+/// also on rows that fail the re-check, so it can hold a seat of someone's
+/// fresh hold while waiting for another: with a release or confirm that locks
+/// the same rows in another order, that is a deadlock. Claims here never wait
+/// while holding a lock (a given seat, `try_reserve_seat`, waits for one row
+/// and holds nothing else), so no claim can be part of a deadlock; the
+/// multi-row statements (confirm, cancel, release, renew) touch only the rows
+/// of one hold or of your own tickets.
+///
 /// # Leases, tokens, tickets
 ///
 /// A reservation is a *hold* ([`Hold`]) with a lease on the **server's clock**
