@@ -26,6 +26,11 @@ command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
 redis_apt=()
 command -v redis-server >/dev/null 2>&1 || redis_apt=(redis-server)
 need_apt+=("${redis_apt[@]}")
+# ci/postgres.sh: the PostgreSQL tier's tests run their own initdb + postgres
+# (Debian's postgresql package ships PostgreSQL 15 in /usr/lib/postgresql/15/bin).
+pg_apt=()
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || pg_apt=(postgresql)
+need_apt+=("${pg_apt[@]}")
 if [ "${#need_apt[@]}" -eq 0 ]; then
     echo "cross gcc/g++ and libcs, qemu-user, host c++ and redis-server present: skipping apt"
 else
@@ -39,7 +44,7 @@ else
     ci_run "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
         gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
         gcc-i686-linux-gnu libc6-dev-i386-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
-        gcc g++ libc6-dev "${redis_apt[@]}" </dev/null
+        gcc g++ libc6-dev "${redis_apt[@]}" "${pg_apt[@]}" </dev/null
 fi
 ci_run aarch64-linux-gnu-gcc --version
 ci_run qemu-aarch64 --version

@@ -11,6 +11,8 @@
 //! - [`synth`]: synthetic linearizable histories for testing the checker;
 //! - [`server`]: starting and stopping a throwaway `redis-server` on 127.0.0.1
 //!   for tests, demos and benchmarks (no dependency on any Redis client);
+//! - [`postgres_server`]: the same for a throwaway PostgreSQL 15 cluster
+//!   (`initdb` in a temporary directory, 127.0.0.1 only, stopped on drop);
 //! - [`untagged_stack`]: a DELIBERATELY BROKEN (untagged) index stack beside the
 //!   same algorithm with a tag, for the ABA tests, loom models and demo.
 //!
@@ -20,6 +22,7 @@ pub mod checker;
 pub mod harness;
 pub mod history;
 pub mod models;
+pub mod postgres_server;
 pub mod server;
 pub mod subjects;
 pub mod synth;

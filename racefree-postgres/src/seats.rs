@@ -1,0 +1,1068 @@
+//! [`PgSeatPool`]: the seat pool as a PostgreSQL table.
+
+use crate::common::{
+    act, exists, frame, lease_ms, num, read_comment, requests_ddl, run_ddl, words, RequestId,
+    Table, SCHEMA_VERSION,
+};
+use crate::error::{Error, Result};
+use postgres::types::Type;
+use postgres::GenericClient;
+use std::fmt;
+use std::time::Duration;
+
+/// The most seats one pool may have (one row each; seat ids are `integer`).
+///
+/// ```
+/// use racefree_postgres::{Error, PgSeatPool, Table, MAX_CAPACITY};
+/// let t = Table::public("huge")?;
+/// assert!(matches!(
+///     PgSeatPool::migration_sql(&t, MAX_CAPACITY + 1),
+///     Err(Error::CapacityTooLarge { .. })
+/// ));
+/// # Ok::<(), racefree_postgres::Error>(())
+/// ```
+pub const MAX_CAPACITY: usize = 1 << 27;
+
+/// The default lease of an unconfirmed hold (change it with
+/// [`PgSeatPool::with_lease`]).
+///
+/// ```
+/// assert_eq!(racefree_postgres::DEFAULT_LEASE.as_secs(), 30);
+/// ```
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// "Seat is free" on the row being looked at: nobody's, or an unconfirmed hold
+/// whose lease ended by the server clock of this statement.
+const FREE: &str = "(token IS NULL OR (NOT booked AND lease_until <= (SELECT now FROM clk)))";
+
+/// The columns `open` checks, with their `information_schema` types.
+const COLUMNS: &[(&str, &str)] = &[
+    ("seat", "integer"),
+    ("token", "text"),
+    ("booked", "boolean"),
+    ("lease_until", "timestamp with time zone"),
+];
+
+/// A seat pool kept in a PostgreSQL table: one row per seat, shared by every
+/// process that uses the same table. The same operations as
+/// [`racefree::SeatPool`](https://docs.rs/racefree), each **one SQL statement**,
+/// correct under READ COMMITTED (PostgreSQL's default), run on **your** client
+/// or transaction — so a service can book the seat and insert its order row in
+/// one transaction, and a rollback undoes both.
+///
+/// # Why each statement is correct under READ COMMITTED
+///
+/// Under READ COMMITTED a statement reads a snapshot taken when it starts, but
+/// an `UPDATE` (or `SELECT ... FOR UPDATE`) that meets a row another
+/// transaction changed **waits for that transaction, then re-evaluates its
+/// `WHERE` on the newest version of the row** (PostgreSQL's EvalPlanQual
+/// recheck) and skips the row if it no longer qualifies. Every statement here
+/// puts the whole check in that `WHERE`, so the check and the write happen on
+/// the same row version under the row lock:
+///
+/// - **a given seat**: `UPDATE seats SET token = $rid, lease_until = now + lease
+///   WHERE seat = $id AND <free>` — two callers racing for seat 7: the second
+///   waits, re-checks `<free>` on the first one's version, finds it taken, and
+///   updates nothing (`Ok(None)`).
+/// - **any seat**: `UPDATE seats ... WHERE seat = (SELECT seat FROM seats WHERE
+///   <free> ORDER BY seat LIMIT 1 FOR UPDATE SKIP LOCKED) AND <free>` — the
+///   subquery locks one free row, *skipping* rows that other callers are busy
+///   claiming instead of queueing behind them, and re-checks `<free>` on the
+///   locked row's newest version; the outer `UPDATE` writes the row it locked.
+///   Concurrent callers get different seats without waiting for each other.
+/// - **a group, all or nothing**: one statement: `pick` locks up to `k` free
+///   rows (`FOR UPDATE SKIP LOCKED LIMIT k`), and the `UPDATE` writes them only
+///   `WHERE (SELECT count(*) FROM pick) = k`. It writes all `k` rows or none;
+///   as one statement it commits (or rolls back) whole, so no other session
+///   ever sees part of a group.
+/// - **confirm / renew** (fenced): `cand` locks the hold's rows `WHERE token =
+///   $token AND NOT booked AND lease_until > now` (waiting, then re-checking on
+///   the newest version), and the `UPDATE` writes them only if *all* of them
+///   qualify. A hold whose lease ended — perhaps re-sold to someone else, whose
+///   token is on the row now — books nothing: [`Error::HoldExpired`].
+/// - **cancel**: the same shape on `token = $token AND booked`.
+/// - **available**: one `count(*)` over one snapshot.
+///
+/// What SKIP LOCKED costs, stated honestly: a seat whose row another
+/// transaction has locked is skipped, not waited for. When that transaction
+/// takes the seat (the usual case) the answer is exact; when it leaves the seat
+/// free (a group claim that found too few seats, or *your own* transaction that
+/// claimed a seat and then rolls back) a concurrent `try_reserve` /
+/// `try_reserve_many` may answer `None` although that seat is free. A `None`
+/// is therefore "no seat was free and unclaimed at that moment"; ask again if
+/// you must be sure. In the other direction, [`available`](Self::available)
+/// counts a seat that an in-flight claim has locked but not yet committed as
+/// free. Both are bounded by the seats that calls still in flight have
+/// *promised*: the same slack the in-process pool's admission counter has, and
+/// what this crate's linearizability tests check (`SeatModel` with a slack of
+/// the other clients' largest claims). Seats themselves are never relaxed: no
+/// seat is ever held or booked twice, a group is all or nothing, and a release
+/// frees exactly its seats. Likewise, inside a long transaction of yours the
+/// rows you claimed stay locked until you commit, and other callers skip them.
+///
+/// Why not fall back to a waiting `FOR UPDATE` when `SKIP LOCKED` finds
+/// nothing? A waiting `FOR UPDATE` keeps its lock on every row it waited for,
+/// also on rows that fail the re-check, so it can hold a seat of someone's
+/// fresh hold while waiting for another: with a release or confirm that locks
+/// the same rows in another order, that is a deadlock. Claims here never wait
+/// while holding a lock (a given seat, `try_reserve_seat`, waits for one row
+/// and holds nothing else), so no claim can be part of a deadlock; the
+/// multi-row statements (confirm, cancel, release, renew) touch only the rows
+/// of one hold or of your own tickets.
+///
+/// # Leases, tokens, tickets
+///
+/// A reservation is a *hold* ([`Hold`]) with a lease on the **server's clock**
+/// (`clock_timestamp()`, read once per statement): if the client dies, its
+/// seats are free again when the lease ends, with no clean-up job (the free
+/// predicate counts an expired hold as free, and the next claim overwrites
+/// it). [`confirm`](Self::confirm) turns a hold into [`Ticket`]s (no lease);
+/// only [`cancel`](Self::cancel) frees a ticket's seat. The token of a hold is
+/// the request id of the reserve that made it.
+///
+/// # Request ids
+///
+/// Every reserve, confirm and cancel stores its reply under its [`RequestId`]
+/// in the table's companion `<name>_requests` table **in the same statement**
+/// (a data-modifying CTE), so the reply is committed exactly when the act is.
+/// If the connection drops mid-call ([`Error::ConnectionLost`]), repeat the
+/// call on a new connection with the same id (the `*_with` methods): it returns
+/// the first answer if the first call committed, and acts now if it did not —
+/// the outcome is read, never guessed. Old replies are removed by
+/// [`purge_requests`](crate::purge_requests).
+///
+/// # Schema
+///
+/// [`create`](Self::create) runs [`migration_sql`](Self::migration_sql):
+///
+/// ```sql
+/// CREATE SCHEMA IF NOT EXISTS "booking";
+/// CREATE TABLE "booking"."seats" (
+///   seat integer PRIMARY KEY,
+///   token text,                      -- NULL: free; else the hold/ticket token
+///   booked boolean NOT NULL DEFAULT false,
+///   lease_until timestamptz,         -- end of an unconfirmed hold
+///   CHECK (booked = false OR token IS NOT NULL)
+/// );
+/// INSERT INTO "booking"."seats" (seat) SELECT generate_series(0, 499);
+/// COMMENT ON TABLE "booking"."seats" IS 'racefree-postgres seat_pool v1 capacity=500';
+/// CREATE TABLE "booking"."seats_requests" (
+///   request_id text PRIMARY KEY, signature text NOT NULL,
+///   reply text NOT NULL, created_at timestamptz NOT NULL
+/// );
+/// ```
+///
+/// Put that in your migrations instead if you prefer; [`open`](Self::open)
+/// checks the comment (kind, version, capacity) and the columns.
+///
+/// ```no_run
+/// use racefree_postgres::{PgSeatPool, Table};
+///
+/// let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+/// let pool = PgSeatPool::open_or_create(&mut client, &Table::new("booking", "show_42")?, 100)?;
+/// // Book a seat and write the order in one transaction: both or neither.
+/// let mut tx = client.transaction().map_err(racefree_postgres::Error::Db)?;
+/// if let Some(hold) = pool.try_reserve(&mut tx)? {
+///     let tickets = pool.confirm(&mut tx, hold)?;
+///     tx.execute("INSERT INTO orders (seat) VALUES ($1)", &[&(tickets[0].id() as i32)])
+///         .map_err(racefree_postgres::Error::Db)?;
+/// }
+/// tx.commit().map_err(racefree_postgres::Error::Db)?;
+/// # Ok::<(), racefree_postgres::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct PgSeatPool {
+    table: Table,
+    capacity: usize,
+    lease: Duration,
+    sql: Sql,
+}
+
+#[derive(Clone)]
+struct Sql {
+    reserve_any: String,
+    reserve_seat: String,
+    reserve_many: String,
+    confirm: String,
+    cancel: String,
+    release: String,
+    renew: String,
+    available: String,
+}
+
+impl fmt::Debug for PgSeatPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgSeatPool")
+            .field("table", &self.table)
+            .field("capacity", &self.capacity)
+            .field("lease", &self.lease)
+            .finish()
+    }
+}
+
+fn build_sql(table: &Table) -> Sql {
+    let t = table.q();
+    let r = table.q_requests();
+    // $1 request id, $2 signature, $3 lease (ms), $4.. per statement.
+    let claim = "SET token = $1, booked = false, \
+                 lease_until = (SELECT now FROM clk) + $3::bigint * interval '1 millisecond'";
+    let seats_reply = "SELECT CASE WHEN count(*) = 0 THEN 'none' \
+                       ELSE 'ok ' || string_agg(seat::text, ' ' ORDER BY seat) END AS reply FROM act";
+    Sql {
+        reserve_any: frame(
+            &r,
+            &format!(
+                "act AS (UPDATE {t} {claim} \
+                   WHERE seat = (SELECT seat FROM {t} WHERE {FREE} ORDER BY seat LIMIT 1 \
+                                 FOR UPDATE SKIP LOCKED) \
+                     AND {FREE} AND NOT EXISTS (SELECT 1 FROM prior) RETURNING seat), \
+                 rep AS ({seats_reply})"
+            ),
+        ),
+        reserve_seat: frame(
+            &r,
+            &format!(
+                "act AS (UPDATE {t} {claim} \
+                   WHERE seat = $4::integer AND {FREE} AND NOT EXISTS (SELECT 1 FROM prior) \
+                   RETURNING seat), \
+                 rep AS ({seats_reply})"
+            ),
+        ),
+        reserve_many: frame(
+            &r,
+            &format!(
+                "pick AS (SELECT seat FROM {t} WHERE {FREE} ORDER BY seat LIMIT $4::bigint \
+                          FOR UPDATE SKIP LOCKED), \
+                 act AS (UPDATE {t} {claim} \
+                   WHERE seat IN (SELECT seat FROM pick) AND {FREE} \
+                     AND (SELECT count(*) FROM pick) = $4::bigint \
+                     AND NOT EXISTS (SELECT 1 FROM prior) RETURNING seat), \
+                 rep AS ({seats_reply})"
+            ),
+        ),
+        // $3 unused lease slot kept for uniform numbering: $3 = token here.
+        confirm: frame(
+            &r,
+            &format!(
+                "cand AS (SELECT seat FROM {t} WHERE seat = ANY($4::integer[]) AND token = $3::text \
+                          AND NOT booked AND lease_until > (SELECT now FROM clk) FOR UPDATE), \
+                 act AS (UPDATE {t} SET booked = true, lease_until = NULL \
+                   WHERE seat IN (SELECT seat FROM cand) \
+                     AND (SELECT count(*) FROM cand) = cardinality($4::integer[]) \
+                     AND NOT EXISTS (SELECT 1 FROM prior) RETURNING seat), \
+                 rep AS (SELECT CASE WHEN count(*) = cardinality($4::integer[]) THEN 'ok' \
+                                ELSE 'expired' END AS reply FROM act)"
+            ),
+        ),
+        // $3 = tokens (text[]), $4 = seats (integer[]), pairwise.
+        cancel: frame(
+            &r,
+            &format!(
+                "cand AS (SELECT s.seat FROM {t} s \
+                          JOIN unnest($4::integer[], $3::text[]) AS u(seat, token) \
+                            ON s.seat = u.seat AND s.token = u.token \
+                          WHERE s.booked FOR UPDATE OF s), \
+                 act AS (UPDATE {t} SET token = NULL, booked = false, lease_until = NULL \
+                   WHERE seat IN (SELECT seat FROM cand) \
+                     AND (SELECT count(*) FROM cand) = cardinality($4::integer[]) \
+                     AND NOT EXISTS (SELECT 1 FROM prior) RETURNING seat), \
+                 rep AS (SELECT CASE WHEN count(*) = cardinality($4::integer[]) THEN 'ok' \
+                   ELSE 'notbooked ' || (SELECT min(x) FROM unnest($4::integer[]) x \
+                                         WHERE x NOT IN (SELECT seat FROM cand)) END AS reply \
+                   FROM act)"
+            ),
+        ),
+        // No request id: fenced by the token, so repeating is harmless.
+        release: format!(
+            "UPDATE {t} SET token = NULL, booked = false, lease_until = NULL \
+             WHERE seat = ANY($1::integer[]) AND token = $2::text AND NOT booked"
+        ),
+        renew: format!(
+            "WITH clk AS (SELECT clock_timestamp() AS now), \
+             cand AS (SELECT seat FROM {t} WHERE seat = ANY($1::integer[]) AND token = $2::text \
+                      AND NOT booked AND lease_until > (SELECT now FROM clk) FOR UPDATE) \
+             UPDATE {t} SET lease_until = (SELECT now FROM clk) + $3::bigint * interval '1 millisecond' \
+             WHERE seat IN (SELECT seat FROM cand) \
+               AND (SELECT count(*) FROM cand) = cardinality($1::integer[])"
+        ),
+        available: format!(
+            "WITH clk AS (SELECT clock_timestamp() AS now) SELECT count(*) FROM {t} WHERE {FREE}"
+        ),
+    }
+}
+
+impl PgSeatPool {
+    /// The DDL that [`create`](Self::create) runs: the schema (if missing), the
+    /// seat table with `capacity` free rows, its comment (kind, version,
+    /// capacity) and the request table. For your own migration tool.
+    ///
+    /// # Errors
+    /// [`Error::ZeroCapacity`], [`Error::CapacityTooLarge`].
+    ///
+    /// ```
+    /// use racefree_postgres::{PgSeatPool, Table};
+    ///
+    /// let ddl = PgSeatPool::migration_sql(&Table::new("booking", "seats")?, 500)?;
+    /// assert!(ddl.contains("generate_series(0, 499)"));
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn migration_sql(table: &Table, capacity: usize) -> Result<String> {
+        if capacity == 0 {
+            return Err(Error::ZeroCapacity);
+        }
+        if capacity > MAX_CAPACITY {
+            return Err(Error::CapacityTooLarge { capacity });
+        }
+        let t = table.q();
+        Ok(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema};\n\
+             CREATE TABLE {t} (\n  seat integer PRIMARY KEY,\n  token text,\n  \
+             booked boolean NOT NULL DEFAULT false,\n  lease_until timestamptz,\n  \
+             CHECK (booked = false OR token IS NOT NULL)\n);\n\
+             INSERT INTO {t} (seat) SELECT generate_series(0, {last});\n\
+             COMMENT ON TABLE {t} IS 'racefree-postgres seat_pool v{SCHEMA_VERSION} capacity={capacity}';\n\
+             {req}",
+            schema = table.q_schema(),
+            last = capacity - 1,
+            req = requests_ddl(table),
+        ))
+    }
+
+    /// Creates the pool's tables (one implicit transaction: all or nothing) and
+    /// returns its handle.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`]; [`Error::ZeroCapacity`],
+    /// [`Error::CapacityTooLarge`]; [`Error::PermissionDenied`]; transport errors.
+    ///
+    /// ```no_run
+    /// use racefree_postgres::{PgSeatPool, Table};
+    /// let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// let pool = PgSeatPool::create(&mut client, &Table::public("gate_7")?, 180)?;
+    /// assert_eq!(pool.capacity(), 180);
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn create<C: GenericClient>(
+        client: &mut C,
+        table: &Table,
+        capacity: usize,
+    ) -> Result<Self> {
+        let ddl = Self::migration_sql(table, capacity)?;
+        if exists(client, table)? {
+            return Err(Error::AlreadyExists {
+                table: table.to_string(),
+            });
+        }
+        run_ddl(client, table, &ddl)?;
+        Ok(Self::handle(table, capacity))
+    }
+
+    /// Opens an existing pool: checks the table's kind, schema version and
+    /// columns, and reads its capacity.
+    ///
+    /// # Errors
+    /// [`Error::TableMissing`], [`Error::WrongShape`]; transport errors.
+    ///
+    /// ```no_run
+    /// use racefree_postgres::{PgSeatPool, Table};
+    /// let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// println!("{} seats", pool.capacity());
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn open<C: GenericClient>(client: &mut C, table: &Table) -> Result<Self> {
+        let rest = read_comment(client, table, "seat_pool", COLUMNS)?;
+        let capacity = rest
+            .strip_prefix("capacity=")
+            .and_then(|c| c.parse::<usize>().ok())
+            .filter(|c| (1..=MAX_CAPACITY).contains(c))
+            .ok_or_else(|| Error::WrongShape {
+                table: table.to_string(),
+                detail: format!("bad capacity in comment: {rest:?}"),
+            })?;
+        Ok(Self::handle(table, capacity))
+    }
+
+    /// Opens the pool and checks it has `capacity` seats.
+    ///
+    /// # Errors
+    /// [`Error::CapacityMismatch`]; as [`open`](Self::open).
+    ///
+    /// ```no_run
+    /// use racefree_postgres::{PgSeatPool, Table};
+    /// let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// let pool = PgSeatPool::open_expecting(&mut client, &Table::public("gate_7")?, 180)?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn open_expecting<C: GenericClient>(
+        client: &mut C,
+        table: &Table,
+        capacity: usize,
+    ) -> Result<Self> {
+        let pool = Self::open(client, table)?;
+        if pool.capacity != capacity {
+            return Err(Error::CapacityMismatch {
+                table: table.to_string(),
+                expected: capacity as u64,
+                found: pool.capacity as u64,
+            });
+        }
+        Ok(pool)
+    }
+
+    /// Opens the pool, or creates it with `capacity` seats if the table is
+    /// missing.
+    ///
+    /// # Errors
+    /// As [`create`](Self::create) and [`open_expecting`](Self::open_expecting).
+    ///
+    /// ```no_run
+    /// use racefree_postgres::{PgSeatPool, Table};
+    /// let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// let pool = PgSeatPool::open_or_create(&mut client, &Table::public("gate_7")?, 180)?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn open_or_create<C: GenericClient>(
+        client: &mut C,
+        table: &Table,
+        capacity: usize,
+    ) -> Result<Self> {
+        match Self::create(client, table, capacity) {
+            Err(Error::AlreadyExists { .. }) => Self::open_expecting(client, table, capacity),
+            other => other,
+        }
+    }
+
+    fn handle(table: &Table, capacity: usize) -> Self {
+        PgSeatPool {
+            table: table.clone(),
+            capacity,
+            lease: DEFAULT_LEASE,
+            sql: build_sql(table),
+        }
+    }
+
+    /// This handle with another lease for the holds it makes (and renews).
+    ///
+    /// # Errors
+    /// [`Error::BadLease`] for zero or more than 100 years.
+    ///
+    /// ```no_run
+    /// use racefree_postgres::{PgSeatPool, Table};
+    /// use std::time::Duration;
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?
+    ///     .with_lease(Duration::from_secs(300))?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn with_lease(mut self, lease: Duration) -> Result<Self> {
+        lease_ms(lease)?;
+        self.lease = lease;
+        Ok(self)
+    }
+
+    /// The lease of new holds.
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// The pool's table.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// Number of seats (fixed at creation).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Seats neither held nor booked (holds whose lease ended count as free),
+    /// counted over one snapshot.
+    ///
+    /// # Errors
+    /// Transport and table errors.
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// assert!(pool.available(&mut client)? <= pool.capacity());
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn available<C: GenericClient>(&self, client: &mut C) -> Result<usize> {
+        let row = client
+            .query_typed_one(self.sql.available.as_str(), &[])
+            .map_err(|e| self.err(e, None))?;
+        Ok(row.get::<_, i64>(0) as usize)
+    }
+
+    /// Holds any free seat, or `Ok(None)` when none is free and unclaimed (see
+    /// the type's docs on SKIP LOCKED).
+    ///
+    /// # Errors
+    /// Transport and table errors; [`Error::ConnectionLost`] carries the
+    /// generated request id: repeat with [`try_reserve_with`](Self::try_reserve_with).
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// match pool.try_reserve(&mut client)? {
+    ///     Some(hold) => println!("holding seat {}", hold.id()),
+    ///     None => println!("sold out"),
+    /// }
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn try_reserve<C: GenericClient>(&self, client: &mut C) -> Result<Option<Hold>> {
+        self.try_reserve_with(client, &RequestId::new())
+    }
+
+    /// [`try_reserve`](Self::try_reserve) under your request id: repeating it
+    /// with the same id returns the same hold instead of taking a second seat.
+    /// The id becomes the hold's token.
+    ///
+    /// # Errors
+    /// As [`try_reserve`](Self::try_reserve); [`Error::RequestIdReused`].
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, RequestId, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// let rid = RequestId::from_string("cart-881")?;
+    /// let hold = pool.try_reserve_with(&mut client, &rid)?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn try_reserve_with<C: GenericClient>(
+        &self,
+        client: &mut C,
+        rid: &RequestId,
+    ) -> Result<Option<Hold>> {
+        let lease = lease_ms(self.lease)?;
+        let reply = act(
+            client,
+            &self.table,
+            &self.sql.reserve_any,
+            rid,
+            "reserve any",
+            &[(&lease, Type::INT8)],
+        )?;
+        self.hold_reply(&reply, rid, None)
+    }
+
+    /// Holds seat `id`, or `Ok(None)` when it is held or booked.
+    ///
+    /// # Errors
+    /// [`Error::SeatOutOfRange`] when `id >= capacity()`; as
+    /// [`try_reserve`](Self::try_reserve).
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// if let Some(hold) = pool.try_reserve_seat(&mut client, 12)? {
+    ///     assert_eq!(hold.id(), 12);
+    /// }
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn try_reserve_seat<C: GenericClient>(
+        &self,
+        client: &mut C,
+        id: usize,
+    ) -> Result<Option<Hold>> {
+        self.try_reserve_seat_with(client, id, &RequestId::new())
+    }
+
+    /// [`try_reserve_seat`](Self::try_reserve_seat) under your request id.
+    ///
+    /// # Errors
+    /// As [`try_reserve_seat`](Self::try_reserve_seat) and
+    /// [`try_reserve_with`](Self::try_reserve_with).
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, RequestId, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// let hold = pool.try_reserve_seat_with(&mut client, 3, &RequestId::new())?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn try_reserve_seat_with<C: GenericClient>(
+        &self,
+        client: &mut C,
+        id: usize,
+        rid: &RequestId,
+    ) -> Result<Option<Hold>> {
+        if id >= self.capacity {
+            return Err(Error::SeatOutOfRange {
+                id,
+                capacity: self.capacity,
+            });
+        }
+        let lease = lease_ms(self.lease)?;
+        let seat = id as i32;
+        let reply = act(
+            client,
+            &self.table,
+            &self.sql.reserve_seat,
+            rid,
+            &format!("reserve seat {id}"),
+            &[(&lease, Type::INT8), (&seat, Type::INT4)],
+        )?;
+        self.hold_reply(&reply, rid, Some(1))
+    }
+
+    /// Holds `k` seats all or nothing: `Ok(None)` (and nothing held) when fewer
+    /// than `k` are free and unclaimed. The ids come back ascending.
+    ///
+    /// # Errors
+    /// [`Error::BadGroupSize`] when `k == 0` or `k > capacity()`; as
+    /// [`try_reserve`](Self::try_reserve).
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// if let Some(family) = pool.try_reserve_many(&mut client, 4)? {
+    ///     assert_eq!(family.ids().len(), 4);
+    ///     let tickets = pool.confirm(&mut client, family)?;
+    /// }
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn try_reserve_many<C: GenericClient>(
+        &self,
+        client: &mut C,
+        k: usize,
+    ) -> Result<Option<Hold>> {
+        self.try_reserve_many_with(client, k, &RequestId::new())
+    }
+
+    /// [`try_reserve_many`](Self::try_reserve_many) under your request id.
+    ///
+    /// # Errors
+    /// As [`try_reserve_many`](Self::try_reserve_many) and
+    /// [`try_reserve_with`](Self::try_reserve_with).
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, RequestId, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// let group = pool.try_reserve_many_with(&mut client, 2, &RequestId::new())?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn try_reserve_many_with<C: GenericClient>(
+        &self,
+        client: &mut C,
+        k: usize,
+        rid: &RequestId,
+    ) -> Result<Option<Hold>> {
+        if k == 0 || k > self.capacity {
+            return Err(Error::BadGroupSize {
+                k,
+                capacity: self.capacity,
+            });
+        }
+        let lease = lease_ms(self.lease)?;
+        let kk = k as i64;
+        let reply = act(
+            client,
+            &self.table,
+            &self.sql.reserve_many,
+            rid,
+            &format!("reserve many {k}"),
+            &[(&lease, Type::INT8), (&kk, Type::INT8)],
+        )?;
+        self.hold_reply(&reply, rid, Some(k))
+    }
+
+    /// Books every seat of `hold`, all or none: the hold becomes tickets with
+    /// no lease. Fenced: only while the hold is still this token's and its
+    /// lease has not ended (server clock).
+    ///
+    /// # Errors
+    /// [`Error::HoldExpired`] when the lease ended or the hold was released
+    /// first — nothing is booked; transport errors ([`Error::ConnectionLost`]
+    /// carries the request id: repeat with [`confirm_with`](Self::confirm_with),
+    /// rebuilding the hold with [`Hold::from_parts`]).
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// let hold = pool.try_reserve(&mut client)?.expect("a free seat");
+    /// let tickets = pool.confirm(&mut client, hold)?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn confirm<C: GenericClient>(&self, client: &mut C, hold: Hold) -> Result<Vec<Ticket>> {
+        self.confirm_with(client, hold, &RequestId::new())
+    }
+
+    /// [`confirm`](Self::confirm) under your request id.
+    ///
+    /// # Errors
+    /// As [`confirm`](Self::confirm); [`Error::RequestIdReused`].
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, RequestId, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// let hold = pool.try_reserve(&mut client)?.expect("a free seat");
+    /// let tickets = pool.confirm_with(&mut client, hold, &RequestId::from_string("pay-77")?)?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn confirm_with<C: GenericClient>(
+        &self,
+        client: &mut C,
+        hold: Hold,
+        rid: &RequestId,
+    ) -> Result<Vec<Ticket>> {
+        let seats = self.seat_array(&hold.ids)?;
+        let list: Vec<String> = hold.ids.iter().map(usize::to_string).collect();
+        let sig = format!("confirm {} {}", hold.token, list.join(","));
+        let reply = act(
+            client,
+            &self.table,
+            &self.sql.confirm,
+            rid,
+            &sig,
+            &[(&hold.token, Type::TEXT), (&seats, Type::INT4_ARRAY)],
+        )?;
+        match reply.as_str() {
+            "ok" => Ok(hold
+                .ids
+                .iter()
+                .map(|&id| Ticket {
+                    id,
+                    token: hold.token.clone(),
+                })
+                .collect()),
+            "expired" => Err(Error::HoldExpired { seats: hold.ids }),
+            _ => Err(Error::Protocol(format!("confirm reply {reply:?}"))),
+        }
+    }
+
+    /// Starts a fresh lease for every seat of `hold` (all or none).
+    ///
+    /// # Errors
+    /// [`Error::HoldExpired`] when the lease already ended; transport errors.
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// let hold = pool.try_reserve(&mut client)?.expect("a free seat");
+    /// pool.renew(&mut client, &hold)?; // the customer is still typing
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn renew<C: GenericClient>(&self, client: &mut C, hold: &Hold) -> Result<()> {
+        let seats = self.seat_array(&hold.ids)?;
+        let lease = lease_ms(self.lease)?;
+        let n = client
+            .execute_typed(
+                self.sql.renew.as_str(),
+                &[
+                    (&seats, Type::INT4_ARRAY),
+                    (&hold.token, Type::TEXT),
+                    (&lease, Type::INT8),
+                ],
+            )
+            .map_err(|e| self.err(e, None))?;
+        if n as usize == hold.ids.len() {
+            Ok(())
+        } else {
+            Err(Error::HoldExpired {
+                seats: hold.ids.clone(),
+            })
+        }
+    }
+
+    /// Releases a hold now (the seats still held under its token; a lapsed
+    /// seat someone else took is left alone). Returns how many seats it freed.
+    /// Fenced by the token, so repeating it is harmless; if it never runs, the
+    /// lease frees the seats anyway.
+    ///
+    /// # Errors
+    /// Transport errors.
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// let hold = pool.try_reserve(&mut client)?.expect("a free seat");
+    /// pool.release(&mut client, hold)?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn release<C: GenericClient>(&self, client: &mut C, hold: Hold) -> Result<usize> {
+        let seats = self.seat_array(&hold.ids)?;
+        let n = client
+            .execute_typed(
+                self.sql.release.as_str(),
+                &[(&seats, Type::INT4_ARRAY), (&hold.token, Type::TEXT)],
+            )
+            .map_err(|e| self.err(e, None))?;
+        Ok(n as usize)
+    }
+
+    /// Releases a confirmed seat. `Ticket` is not `Clone`, so one ticket
+    /// cancels once; the statement also checks the ticket's token, so a stale
+    /// ticket cannot release someone else's booking of the same seat.
+    ///
+    /// # Errors
+    /// [`Error::NotBooked`]; transport errors.
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// let hold = pool.try_reserve(&mut client)?.expect("a free seat");
+    /// let ticket = pool.confirm(&mut client, hold)?.remove(0);
+    /// pool.cancel(&mut client, ticket)?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn cancel<C: GenericClient>(&self, client: &mut C, ticket: Ticket) -> Result<()> {
+        self.cancel_many_with(client, vec![ticket], &RequestId::new())
+    }
+
+    /// Cancels several tickets in one statement, all or none (a group refund:
+    /// nobody sees some of its seats free and others booked).
+    ///
+    /// # Errors
+    /// [`Error::NotBooked`] naming the lowest seat not booked under its token
+    /// (then nothing is cancelled); transport errors. An empty list is `Ok(())`.
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// let group = pool.try_reserve_many(&mut client, 3)?.expect("3 free");
+    /// let tickets = pool.confirm(&mut client, group)?;
+    /// pool.cancel_many(&mut client, tickets)?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn cancel_many<C: GenericClient>(
+        &self,
+        client: &mut C,
+        tickets: Vec<Ticket>,
+    ) -> Result<()> {
+        self.cancel_many_with(client, tickets, &RequestId::new())
+    }
+
+    /// [`cancel_many`](Self::cancel_many) under your request id: a retry
+    /// returns the first answer (`Ok`) instead of [`Error::NotBooked`].
+    ///
+    /// # Errors
+    /// As [`cancel_many`](Self::cancel_many); [`Error::RequestIdReused`].
+    ///
+    /// ```no_run
+    /// # use racefree_postgres::{PgSeatPool, RequestId, Table};
+    /// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+    /// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+    /// # let hold = pool.try_reserve(&mut client)?.expect("a free seat");
+    /// # let tickets = pool.confirm(&mut client, hold)?;
+    /// pool.cancel_many_with(&mut client, tickets, &RequestId::from_string("refund-9")?)?;
+    /// # Ok::<(), racefree_postgres::Error>(())
+    /// ```
+    pub fn cancel_many_with<C: GenericClient>(
+        &self,
+        client: &mut C,
+        tickets: Vec<Ticket>,
+        rid: &RequestId,
+    ) -> Result<()> {
+        if tickets.is_empty() {
+            return Ok(());
+        }
+        let mut sorted: Vec<usize> = tickets.iter().map(|t| t.id).collect();
+        sorted.sort_unstable();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            // The same seat twice: the second cannot be booked any more.
+            return Err(Error::NotBooked { seat: w[0] });
+        }
+        if let Some(t) = tickets.iter().find(|t| t.id >= self.capacity) {
+            return Err(Error::NotBooked { seat: t.id });
+        }
+        let ids: Vec<usize> = tickets.iter().map(|t| t.id).collect();
+        let seats = self.seat_array(&ids)?;
+        let tokens: Vec<String> = tickets.iter().map(|t| t.token.clone()).collect();
+        let pairs: Vec<String> = tickets
+            .iter()
+            .map(|t| format!("{}:{}", t.id, t.token))
+            .collect();
+        let sig = format!("cancel {}", pairs.join(","));
+        let reply = act(
+            client,
+            &self.table,
+            &self.sql.cancel,
+            rid,
+            &sig,
+            &[(&tokens, Type::TEXT_ARRAY), (&seats, Type::INT4_ARRAY)],
+        )?;
+        let w = words(&reply);
+        match w.first().copied() {
+            Some("ok") => Ok(()),
+            Some("notbooked") => Err(Error::NotBooked {
+                seat: num(&reply, w.get(1))?,
+            }),
+            _ => Err(Error::Protocol(format!("cancel reply {reply:?}"))),
+        }
+    }
+
+    // ------------------------------------------------------------ internals
+
+    fn err(&self, e: postgres::Error, rid: Option<&RequestId>) -> Error {
+        Error::from_pg(e, &self.table.to_string(), rid.map(RequestId::as_str))
+    }
+
+    fn seat_array(&self, ids: &[usize]) -> Result<Vec<i32>> {
+        ids.iter()
+            .map(|&id| {
+                if id < self.capacity {
+                    Ok(id as i32)
+                } else {
+                    Err(Error::SeatOutOfRange {
+                        id,
+                        capacity: self.capacity,
+                    })
+                }
+            })
+            .collect()
+    }
+
+    fn hold_reply(&self, reply: &str, rid: &RequestId, k: Option<usize>) -> Result<Option<Hold>> {
+        let w = words(reply);
+        match w.first().copied() {
+            Some("none") => Ok(None),
+            Some("ok") => {
+                let ids = w[1..]
+                    .iter()
+                    .map(|s| s.parse::<usize>())
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|_| Error::Protocol(format!("reserve reply {reply:?}")))?;
+                if ids.is_empty() || k.is_some_and(|k| k != ids.len()) {
+                    return Err(Error::Protocol(format!("reserve reply {reply:?}")));
+                }
+                Ok(Some(Hold {
+                    ids,
+                    token: rid.as_str().to_string(),
+                }))
+            }
+            _ => Err(Error::Protocol(format!("reserve reply {reply:?}"))),
+        }
+    }
+}
+
+/// Seats held for you until their lease ends, you
+/// [`release`](PgSeatPool::release) them, or you [`confirm`](PgSeatPool::confirm)
+/// them into [`Ticket`]s. One seat from `try_reserve` / `try_reserve_seat`, `k`
+/// from `try_reserve_many`.
+///
+/// A `Hold` is plain data (it borrows no connection), so dropping it does not
+/// release anything: the lease does, on the server's clock. Keep it across
+/// requests (e.g. in a cart) with [`token`](Self::token) and
+/// [`from_parts`](Self::from_parts).
+///
+/// ```no_run
+/// # use racefree_postgres::{PgSeatPool, Table, Hold};
+/// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+/// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+/// let hold = pool.try_reserve_seat(&mut client, 5)?.expect("seat 5 free");
+/// let (ids, token) = (hold.ids().to_vec(), hold.token().to_string());
+/// // ... next HTTP request ...
+/// let tickets = pool.confirm(&mut client, Hold::from_parts(ids, token))?;
+/// # Ok::<(), racefree_postgres::Error>(())
+/// ```
+#[derive(Debug, PartialEq, Eq, Hash)]
+#[must_use = "an unconfirmed Hold keeps its seats until its lease ends"]
+pub struct Hold {
+    ids: Vec<usize>,
+    token: String,
+}
+
+impl Hold {
+    /// The first (for a single hold: the only) seat.
+    ///
+    /// # Panics
+    /// On a hold rebuilt by [`from_parts`](Self::from_parts) with no seats.
+    ///
+    /// ```
+    /// let h = racefree_postgres::Hold::from_parts(vec![4, 5], "cart-9");
+    /// assert_eq!((h.id(), h.ids(), h.len(), h.token()), (4, &[4, 5][..], 2, "cart-9"));
+    /// ```
+    pub fn id(&self) -> usize {
+        self.ids[0]
+    }
+
+    /// Every seat, ascending.
+    pub fn ids(&self) -> &[usize] {
+        &self.ids
+    }
+
+    /// Number of seats (at least 1).
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Always `false`: a hold has at least one seat.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The token (the reserve's request id) that fences confirm and renew.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Rebuilds a hold from its seats and token. The database checks the token,
+    /// so a rebuilt hold confirms only what was held under it.
+    pub fn from_parts(ids: Vec<usize>, token: impl Into<String>) -> Self {
+        Hold {
+            ids,
+            token: token.into(),
+        }
+    }
+}
+
+/// A confirmed seat. It has no lease: only [`PgSeatPool::cancel`] releases it.
+/// Not `Clone`, so one ticket cancels once.
+///
+/// ```no_run
+/// # use racefree_postgres::{PgSeatPool, Table, Ticket};
+/// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+/// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+/// let hold = pool.try_reserve(&mut client)?.expect("free");
+/// let ticket = pool.confirm(&mut client, hold)?.remove(0);
+/// let (id, token) = (ticket.id(), ticket.token().to_string());
+/// drop(ticket); // dropping a ticket keeps the booking
+/// pool.cancel(&mut client, Ticket::from_parts(id, token))?;
+/// # Ok::<(), racefree_postgres::Error>(())
+/// ```
+#[derive(Debug, PartialEq, Eq, Hash)]
+#[must_use = "a Ticket is the only way to cancel its booking"]
+pub struct Ticket {
+    id: usize,
+    token: String,
+}
+
+impl Ticket {
+    /// The booked seat.
+    ///
+    /// ```
+    /// let t = racefree_postgres::Ticket::from_parts(7, "order-1");
+    /// assert_eq!((t.id(), t.token()), (7, "order-1"));
+    /// ```
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The token the booking is fenced by.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Rebuilds a ticket from its seat and token (e.g. read back from your
+    /// order table). Cancel checks the token, so a rebuilt ticket cancels only
+    /// the booking it was made for.
+    pub fn from_parts(id: usize, token: impl Into<String>) -> Self {
+        Ticket {
+            id,
+            token: token.into(),
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Histories from many concurrent PostgreSQL clients (threads, each call on a
+//! connection of its own from a small cache, autocommit, READ COMMITTED) checked
+//! by the shared linearizability checker against the same sequential models as
+//! the in-process and Redis types: `SeatModel`, `BoundedModel` and
+//! `CounterModel`. A naive SELECT-then-UPDATE counter on the same server is the
+//! control: the checker must reject it.
+//!
+//! The seat pool is checked with the slack its docs state for SKIP LOCKED (a
+//! seat locked by another in-flight claim may be skipped): `SEAT_SLACK`, the
+//! same bound as the in-process pool. A slack-0 run fails (an `available()`
+//! that counts a seat a concurrent group claim has locked but not committed,
+//! next to a `try_reserve` that skipped it). The counters are checked exactly. Leases are the default 30 s, far longer than a
+//! round. `LIN_ROUNDS=n` overrides the round counts.
+
+mod common;
+
+use common::{server, PgServer};
+use racefree_conformance::harness::{assert_linearizable, campaign, Rng, Shape};
+use racefree_conformance::history::{History, Recorder};
+use racefree_conformance::models::{BoundedModel, CounterModel, CounterOp, SeatErr, SeatModel};
+use racefree_conformance::subjects::{
+    bounded_ops, bounded_total, pool_all_free, pool_ops, BoundedLike, PoolLike,
+};
+use racefree_postgres::postgres::Client;
+use racefree_postgres::{Hold, PgBoundedCounter, PgCounter, PgSeatPool, Table, Ticket};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+static ROUND: AtomicU64 = AtomicU64::new(0);
+
+fn fresh(prefix: &str) -> Table {
+    Table::new(
+        "lin",
+        &format!("{prefix}_{}", ROUND.fetch_add(1, Ordering::Relaxed)),
+    )
+    .unwrap()
+}
+
+/// Seats that other in-flight calls may have *promised* (see `SeatModel`):
+/// `FOR UPDATE SKIP LOCKED` skips the rows another statement has locked to
+/// claim, and those claims are not visible to `available()` until they commit
+/// (see `PgSeatPool`'s docs). With 3 threads claiming at most 3 seats at a
+/// time, the two others promise at most 3 each: the same bound as the
+/// in-process `SeatPool`'s admission counter. Seats themselves are never
+/// relaxed: no seat held twice, groups all or nothing, releases exact.
+const THREADS: usize = 3;
+const SEAT_SLACK: usize = (THREADS - 1) * 3;
+
+/// Idle connections shared by a round's threads: a call pops one (or opens
+/// one), uses it, and pushes it back. The mutex guards only the Vec.
+struct Conns {
+    url: String,
+    idle: Mutex<Vec<Client>>,
+}
+
+impl Conns {
+    fn new(srv: &PgServer) -> Self {
+        Conns {
+            url: srv.conn_str(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+    fn with<T>(&self, f: impl FnOnce(&mut Client) -> T) -> T {
+        let cached = self.idle.lock().unwrap().pop();
+        let mut c = cached.unwrap_or_else(|| racefree_postgres::connect(&self.url).unwrap());
+        let out = f(&mut c);
+        self.idle.lock().unwrap().push(c);
+        out
+    }
+}
+
+// ---------------------------------------------------------------- subjects
+
+struct Pool<'s> {
+    pool: PgSeatPool,
+    conns: &'s Conns,
+}
+
+enum Booking {
+    Held(Hold),
+    Tickets(Vec<Ticket>),
+}
+
+impl PoolLike for Pool<'_> {
+    type Held<'a>
+        = Booking
+    where
+        Self: 'a;
+    fn capacity(&self) -> usize {
+        self.pool.capacity()
+    }
+    fn try_reserve(&self) -> Option<(usize, Booking)> {
+        let h = self
+            .conns
+            .with(|c| self.pool.try_reserve(c))
+            .expect("try_reserve")?;
+        Some((h.id(), Booking::Held(h)))
+    }
+    fn try_reserve_seat(&self, id: usize) -> Result<Booking, SeatErr> {
+        match self.conns.with(|c| self.pool.try_reserve_seat(c, id)) {
+            Ok(Some(h)) => Ok(Booking::Held(h)),
+            Ok(None) => Err(SeatErr::Taken),
+            Err(racefree_postgres::Error::SeatOutOfRange { .. }) => Err(SeatErr::OutOfRange),
+            Err(e) => panic!("try_reserve_seat: {e}"),
+        }
+    }
+    fn try_reserve_many(&self, k: usize) -> Option<(Vec<usize>, Booking)> {
+        let g = self
+            .conns
+            .with(|c| self.pool.try_reserve_many(c, k))
+            .expect("try_reserve_many")?;
+        Some((g.ids().to_vec(), Booking::Held(g)))
+    }
+    fn confirm(&self, held: Booking) -> Booking {
+        match held {
+            Booking::Held(h) => Booking::Tickets(
+                self.conns
+                    .with(|c| self.pool.confirm(c, h))
+                    .expect("confirm"),
+            ),
+            t => t,
+        }
+    }
+    fn release(&self, held: Booking) {
+        match held {
+            Booking::Held(h) => {
+                let n = h.len();
+                let freed = self
+                    .conns
+                    .with(|c| self.pool.release(c, h))
+                    .expect("release");
+                assert_eq!(freed, n, "a live hold did not free all its seats");
+            }
+            // One statement for the whole group, as the model's Release says.
+            Booking::Tickets(ts) => self
+                .conns
+                .with(|c| self.pool.cancel_many(c, ts))
+                .expect("own tickets refused"),
+        }
+    }
+    fn available(&self) -> usize {
+        self.conns
+            .with(|c| self.pool.available(c))
+            .expect("available")
+    }
+}
+
+struct Bounded<'s> {
+    counter: PgBoundedCounter,
+    conns: &'s Conns,
+}
+
+impl BoundedLike for Bounded<'_> {
+    fn try_add(&self, n: u64) -> Result<u64, u64> {
+        self.conns
+            .with(|c| self.counter.try_add(c, n))
+            .expect("try_add")
+    }
+    fn try_sub(&self, n: u64) -> Result<u64, u64> {
+        self.conns
+            .with(|c| self.counter.try_sub(c, n))
+            .expect("try_sub")
+    }
+    fn get(&self) -> u64 {
+        self.conns.with(|c| self.counter.get(c)).expect("get")
+    }
+}
+
+struct Counter<'s> {
+    counter: PgCounter,
+    conns: &'s Conns,
+}
+
+/// `PgCounter` has no conditional update (a closure cannot run in the
+/// database), so its workload is increment / add / get.
+fn counter_ops(
+    c: &Counter<'_>,
+    rng: &mut Rng,
+    rec: &mut Recorder<'_, CounterOp, Result<u64, u64>>,
+    ops: usize,
+) {
+    for _ in 0..ops {
+        let op = match rng.below(10) {
+            0..=4 => CounterOp::Increment,
+            5..=7 => CounterOp::Add(1 + rng.below(3)),
+            _ => CounterOp::Get,
+        };
+        rec.record(op, || {
+            c.conns.with(|cl| match op {
+                CounterOp::Increment => Ok(c.counter.increment(cl).expect("increment")),
+                CounterOp::Add(n) => Ok(c.counter.add(cl, n).expect("add")),
+                CounterOp::Get => Ok(c.counter.get(cl).expect("get")),
+                CounterOp::AddUpTo { .. } => unreachable!("not generated"),
+            })
+        });
+    }
+}
+
+fn counter_total(c: &Counter<'_>, h: &History<CounterOp, Result<u64, u64>>) {
+    let added: u64 = h
+        .events
+        .iter()
+        .map(|e| match e.op {
+            CounterOp::Increment => 1,
+            CounterOp::Add(n) => n,
+            _ => 0,
+        })
+        .sum();
+    let now = c.conns.with(|cl| c.counter.get(cl)).unwrap();
+    assert_eq!(now, added, "final value is not the sum of the adds");
+}
+
+/// The check-then-act bug in SQL: SELECT the value, decide in the client,
+/// UPDATE it (autocommit, READ COMMITTED; no FOR UPDATE, no condition).
+struct NaiveBounded<'s> {
+    table: String,
+    max: u64,
+    conns: &'s Conns,
+}
+
+impl NaiveBounded<'_> {
+    fn change(&self, n: u64, add: bool) -> Result<u64, u64> {
+        self.conns.with(|c| {
+            let v: i64 = c
+                .query_one(&format!("SELECT value FROM {}", self.table), &[])
+                .unwrap()
+                .get(0);
+            let v = v as u64;
+            let ok = if add { v + n <= self.max } else { n <= v };
+            if !ok {
+                return Err(v);
+            }
+            std::thread::yield_now();
+            let next = if add { v + n } else { v - n } as i64;
+            c.execute(&format!("UPDATE {} SET value = $1", self.table), &[&next])
+                .unwrap();
+            Ok(v)
+        })
+    }
+}
+
+impl BoundedLike for NaiveBounded<'_> {
+    fn try_add(&self, n: u64) -> Result<u64, u64> {
+        self.change(n, true)
+    }
+    fn try_sub(&self, n: u64) -> Result<u64, u64> {
+        self.change(n, false)
+    }
+    fn get(&self) -> u64 {
+        self.conns.with(|c| {
+            let v: i64 = c
+                .query_one(&format!("SELECT value FROM {}", self.table), &[])
+                .unwrap()
+                .get(0);
+            v as u64
+        })
+    }
+}
+
+// ---------------------------------------------------------------- campaigns
+
+fn seat_campaign(srv: &PgServer, conns: &Conns, capacity: usize, shape: Shape) {
+    let tally = assert_linearizable(
+        &format!("PgSeatPool({capacity}), slack {SEAT_SLACK}"),
+        shape,
+        || Pool {
+            pool: conns
+                .with(|c| PgSeatPool::create(c, &fresh("pool"), capacity))
+                .unwrap(),
+            conns,
+        },
+        |p| SeatModel::new(p.capacity(), SEAT_SLACK),
+        |p, t, r, rec| pool_ops(p, t, r, rec, shape.ops),
+        pool_all_free,
+    );
+    assert_eq!(tally.histories, shape.rounds);
+    let _ = srv;
+}
+
+fn setup(srv: &PgServer) -> Conns {
+    let conns = Conns::new(srv);
+    conns.with(|c| c.batch_execute("CREATE SCHEMA IF NOT EXISTS lin").unwrap());
+    conns
+}
+
+#[test]
+fn lin_pg_seat_pool() {
+    let srv = server();
+    let conns = setup(&srv);
+    seat_campaign(&srv, &conns, 8, Shape::new(THREADS, 6, 120));
+    // Capacity 3: "full" answers all the time; only the seat rules are checked
+    // (the slack covers every refusal), which is what a double booking breaks.
+    seat_campaign(&srv, &conns, 3, Shape::new(THREADS, 6, 60));
+}
+
+#[test]
+fn lin_pg_bounded_counter() {
+    let srv = server();
+    let conns = setup(&srv);
+    let s = Shape::new(4, 6, 150);
+    assert_linearizable(
+        "PgBoundedCounter(2, max 4)",
+        s,
+        || Bounded {
+            counter: conns
+                .with(|c| PgBoundedCounter::create(c, &fresh("b"), 2, 4))
+                .unwrap(),
+            conns: &conns,
+        },
+        |c| BoundedModel {
+            value: c.get(),
+            max: c.counter.max(),
+        },
+        |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
+        bounded_total(2),
+    );
+}
+
+#[test]
+fn lin_pg_counter() {
+    let srv = server();
+    let conns = setup(&srv);
+    let s = Shape::new(4, 6, 150);
+    assert_linearizable(
+        "PgCounter",
+        s,
+        || Counter {
+            counter: conns
+                .with(|c| PgCounter::create(c, &fresh("c"), 0))
+                .unwrap(),
+            conns: &conns,
+        },
+        |_| CounterModel(0),
+        |c, _, r, rec| counter_ops(c, r, rec, s.ops),
+        counter_total,
+    );
+}
+
+/// The control: the same checker, the same workload, a SELECT-then-UPDATE
+/// counter on the same server. It must be caught.
+#[test]
+fn lin_naive_select_then_update_is_rejected() {
+    let srv = server();
+    let conns = setup(&srv);
+    let s = Shape {
+        rounds: 400,
+        ..Shape::new(4, 6, 0)
+    };
+    let (tally, rejection) = campaign(
+        "naive SELECT-then-UPDATE bounded counter",
+        s,
+        || {
+            let t = fresh("naive");
+            conns.with(|c| {
+                c.batch_execute(&format!(
+                    "CREATE TABLE lin.{} (value bigint NOT NULL); INSERT INTO lin.{} VALUES (2)",
+                    t.name(),
+                    t.name()
+                ))
+                .unwrap()
+            });
+            NaiveBounded {
+                table: format!("lin.{}", t.name()),
+                max: 4,
+                conns: &conns,
+            }
+        },
+        |c| BoundedModel {
+            value: c.get(),
+            max: c.max,
+        },
+        |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
+        |_, _| {},
+        true,
+    );
+    let e = rejection.unwrap_or_else(|| {
+        panic!(
+            "checker accepted all {} histories of a SELECT-then-UPDATE counter",
+            tally.histories
+        )
+    });
+    println!("naive SELECT-then-UPDATE evidence:\n{e:?}");
+}
