@@ -129,6 +129,8 @@ pub(crate) mod raw;
 mod group;
 #[cfg(feature = "alloc")]
 mod heap;
+#[cfg(feature = "wait")]
+mod wait;
 
 pub use self::bits::words_for;
 pub use self::error::SeatError;

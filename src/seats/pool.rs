@@ -4,6 +4,8 @@
 use core::fmt;
 
 use super::raw::Core;
+#[cfg(feature = "wait")]
+use super::wait::Waiters;
 #[cfg(feature = "alloc")]
 use super::SeatGroup;
 use super::{Seat, SeatError, Ticket};
@@ -76,14 +78,24 @@ pub(crate) mod sealed {
 /// ```
 pub struct SeatPoolIn<S: SeatStorage> {
     storage: S,
+    /// Callers waiting for seats (`wait` feature): kept in the pool, not in the
+    /// storage, so every storage gets waiting without a change to its layout.
+    #[cfg(feature = "wait")]
+    waiters: Waiters,
 }
 
 impl<S: SeatStorage> SeatPoolIn<S> {
-    /// A pool over a storage that its constructor has just built (all seats
-    /// free).
-    #[inline]
-    pub(crate) const fn from_storage(storage: S) -> Self {
-        Self { storage }
+    crate::const_fn! {
+        /// A pool over a storage that its constructor has just built (all seats
+        /// free).
+        #[inline]
+        pub(crate) const fn from_storage(storage: S) -> Self {
+            Self {
+                storage,
+                #[cfg(feature = "wait")]
+                waiters: Waiters::new(),
+            }
+        }
     }
 
     /// The storage, for the tests of its layout.
@@ -92,9 +104,21 @@ impl<S: SeatStorage> SeatPoolIn<S> {
         &self.storage
     }
 
+    /// The view every operation works on; with `wait`, its releases wake this
+    /// pool's waiters.
     #[inline]
-    fn core(&self) -> Core<'_> {
-        self.storage.core()
+    pub(super) fn core(&self) -> Core<'_> {
+        #[cfg(feature = "wait")]
+        return self.storage.core().with_waiters(&self.waiters);
+        #[cfg(not(feature = "wait"))]
+        return self.storage.core();
+    }
+
+    /// The pool's wait queue.
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(super) fn waiters(&self) -> &Waiters {
+        &self.waiters
     }
 
     /// How many seats the pool has.

@@ -10,6 +10,8 @@ use super::bits::{self, locate, valid_mask, BITS};
 use super::error::SeatError;
 use super::hint::Hint;
 use super::identity::Identity;
+#[cfg(feature = "wait")]
+use super::wait::Waiters;
 use super::{admission, Ticket};
 use crate::sync::{spin_hint, AtomicUsize, Ordering};
 
@@ -42,6 +44,12 @@ impl Header {
     crate::const_fn! {
         /// A header for `capacity` free seats (`capacity` already checked ≥ 1).
         pub(crate) const fn new(capacity: usize) -> Self {
+            // The admission word's top bit is the waiting flag; no bitmap this
+            // large can exist, so this never fires for a real storage.
+            assert!(
+                capacity <= admission::COUNT,
+                "racefree: seat pool capacity exceeds usize::MAX / 2"
+            );
             Self {
                 admission: AtomicUsize::new(capacity),
                 capacity,
@@ -72,6 +80,10 @@ pub struct Core<'a> {
     /// 1 for a packed bitmap; more to keep each logical word on a cache line of
     /// its own (the words in between are never touched).
     stride: usize,
+    /// The pool's wait queue, which a release wakes when the admission word's
+    /// waiting flag is set. `SeatPoolIn` attaches it to every view it hands out.
+    #[cfg(feature = "wait")]
+    waiters: Option<&'a Waiters>,
 }
 
 impl<'a> Core<'a> {
@@ -85,6 +97,18 @@ impl<'a> Core<'a> {
             header,
             words,
             stride,
+            #[cfg(feature = "wait")]
+            waiters: None,
+        }
+    }
+
+    /// This view, with releases waking `waiters`.
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(crate) fn with_waiters(self, waiters: &'a Waiters) -> Self {
+        Self {
+            waiters: Some(waiters),
+            ..self
         }
     }
 
@@ -96,19 +120,50 @@ impl<'a> Core<'a> {
     /// Seats not promised to any claimer (see `SeatPoolIn::available`).
     #[inline]
     pub(crate) fn available(self) -> usize {
-        // Relaxed: a snapshot of a count; no data is read on the strength of it.
-        self.header.admission.load(Ordering::Relaxed)
+        admission::count(&self.header.admission)
     }
 
-    /// Takes one unit of admission, or reports that every seat is promised.
+    /// Takes `n` units of admission, or reports that fewer are unpromised.
     #[inline]
-    fn admit(self, n: usize) -> bool {
+    pub(crate) fn admit(self, n: usize) -> bool {
         admission::take(&self.header.admission, n)
     }
 
+    /// As `admit`, but refuses while callers are queued waiting (the fast path
+    /// of a waiting call: the same one load and one CAS).
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(crate) fn admit_unless_waiting(self, n: usize) -> bool {
+        admission::take_unless_waiting(&self.header.admission, n)
+    }
+
+    /// Marks the pool as having queued waiters (under the queue's lock).
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(crate) fn set_waiting(self) {
+        admission::set_waiting(&self.header.admission);
+    }
+
+    /// Marks the pool as having no queued waiters (under the queue's lock).
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(crate) fn clear_waiting(self) {
+        admission::clear_waiting(&self.header.admission);
+    }
+
+    /// Gives `n` units back (after their bits were cleared) and, if the
+    /// admission word said someone waits, wakes the head of the wait queue.
     #[inline]
     fn give_back(self, n: usize) {
-        admission::give_back(&self.header.admission, n, self.header.capacity);
+        let waiting = admission::give_back(&self.header.admission, n, self.header.capacity);
+        #[cfg(feature = "wait")]
+        if waiting {
+            if let Some(waiters) = self.waiters {
+                waiters.wake_head();
+            }
+        }
+        #[cfg(not(feature = "wait"))]
+        let _ = waiting;
     }
 
     /// How many logical bitmap words there are.
@@ -138,9 +193,15 @@ impl<'a> Core<'a> {
         if !self.admit(1) {
             return None;
         }
+        Some(self.claim_admitted_one())
+    }
+
+    /// Any free seat's id, for a caller that already holds one admission unit.
+    #[inline]
+    pub(crate) fn claim_admitted_one(self) -> usize {
         let mut id = 0;
         self.claim(1, |w, won| id = w * BITS + won.trailing_zeros() as usize);
-        Some(id)
+        id
     }
 
     /// Seat `id`, if it is in range and free.
@@ -181,6 +242,13 @@ impl<'a> Core<'a> {
         if k > self.header.capacity || !self.admit(k) {
             return None;
         }
+        Some(self.claim_admitted_many(k))
+    }
+
+    /// `k` (≥ 1) seats as `(word, mask)` parts, for a caller that already holds
+    /// `k` admission units.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn claim_admitted_many(self, k: usize) -> Vec<(usize, usize)> {
         // The all-or-nothing decision is made: k units are ours, so k clear bits
         // exist for us.
         let mut parts: Vec<(usize, usize)> = Vec::new();
@@ -188,7 +256,7 @@ impl<'a> Core<'a> {
             Some((lw, lm)) if *lw == w => *lm |= won,
             _ => parts.push((w, won)),
         });
-        Some(parts)
+        parts
     }
 
     /// The one word scan, for one seat and for a group: sets `need` (≥ 1) clear
