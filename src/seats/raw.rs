@@ -151,6 +151,13 @@ impl<'a> Core<'a> {
         admission::clear_waiting(&self.header.admission);
     }
 
+    /// Whether the admission word's waiting flag is set (for the tests).
+    #[cfg(all(test, feature = "wait"))]
+    pub(crate) fn waiting_flag(self) -> bool {
+        // Relaxed: a test's snapshot, taken when no other thread runs.
+        self.header.admission.load(Ordering::Relaxed) & admission::WAITING != 0
+    }
+
     /// Gives `n` units back (after their bits were cleared) and, if the
     /// admission word said someone waits, wakes the head of the wait queue.
     #[inline]

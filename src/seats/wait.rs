@@ -492,3 +492,50 @@ fn check_group(k: usize, capacity: usize) -> Result<(), SeatError> {
         Ok(())
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use core::future::Future;
+    use core::pin::pin;
+    use core::task::{Context, Poll, Waker};
+
+    use crate::{ArraySeatPool, SeatPool};
+
+    /// The waiting flag is set exactly while someone is queued: the first
+    /// waiter sets it, the last one out (served or cancelled) clears it, so a
+    /// pool nobody waits on has a release path with no lock.
+    #[test]
+    fn the_waiting_flag_follows_the_queue() {
+        let pool = SeatPool::new(2);
+        let mut cx = Context::from_waker(Waker::noop());
+        let all = pool.try_reserve_many(2).unwrap();
+        assert!(!pool.core().waiting_flag());
+        {
+            let mut a = pin!(pool.reserve());
+            let mut b = pin!(pool.reserve_many(2));
+            assert!(a.as_mut().poll(&mut cx).is_pending());
+            assert!(pool.core().waiting_flag());
+            assert!(b.as_mut().poll(&mut cx).is_pending());
+            drop(all);
+            // The flag never shows in the count.
+            assert_eq!(pool.available(), 2);
+            let Poll::Ready(seat) = a.as_mut().poll(&mut cx) else {
+                panic!("the head is served")
+            };
+            assert!(pool.core().waiting_flag(), "b still waits");
+            assert!(b.as_mut().poll(&mut cx).is_pending());
+            drop(seat);
+        } // b dropped while queued: cancelled
+        assert!(!pool.core().waiting_flag());
+        assert_eq!(pool.waiting(), 0);
+        assert_eq!(pool.available(), 2);
+
+        static SLOTS: ArraySeatPool<1> = ArraySeatPool::new(1);
+        let held = SLOTS.try_reserve().unwrap();
+        assert!(SLOTS
+            .reserve_timeout(core::time::Duration::from_millis(1))
+            .is_none());
+        assert!(!SLOTS.core().waiting_flag());
+        drop(held);
+    }
+}
