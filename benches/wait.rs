@@ -101,7 +101,7 @@ fn fast_path(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new("reserve_polled_once", &label), |b| {
                 b.iter_custom(|iters| {
                     time_threads(threads, iters, |_, _| {
-                        let mut cx = Context::from_waker(Waker::noop());
+                        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
                         let Poll::Ready(seat) = pin!(pool.reserve()).poll(&mut cx) else {
                             unreachable!("never full")
                         };

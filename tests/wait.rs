@@ -63,7 +63,7 @@ impl Flag {
 
 /// What a finished reservation holds.
 enum Held<'a> {
-    One(Seat<'a>),
+    One(#[allow(dead_code)] Seat<'a>), // held for its `Drop`
     Group(SeatGroup<'a>),
 }
 

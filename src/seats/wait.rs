@@ -495,9 +495,11 @@ fn check_group(k: usize, capacity: usize) -> Result<(), SeatError> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use alloc::sync::Arc;
     use core::future::Future;
     use core::pin::pin;
     use core::task::{Context, Poll, Waker};
+    use std::task::Wake;
 
     use crate::{ArraySeatPool, SeatPool};
 
@@ -507,7 +509,12 @@ mod tests {
     #[test]
     fn the_waiting_flag_follows_the_queue() {
         let pool = SeatPool::new(2);
-        let mut cx = Context::from_waker(Waker::noop());
+        struct Noop;
+        impl Wake for Noop {
+            fn wake(self: Arc<Self>) {}
+        }
+        let waker = Waker::from(Arc::new(Noop));
+        let mut cx = Context::from_waker(&waker);
         let all = pool.try_reserve_many(2).unwrap();
         assert!(!pool.core().waiting_flag());
         {

@@ -21,6 +21,13 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
 
+/// A waker that does nothing (for a future polled once and dropped).
+struct Noop;
+
+impl Wake for Noop {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
+
 /// A minimal executor on loom's modelled `park`/`unpark` (loom's own
 /// `block_on` needs its `futures` feature): polls, parks until woken, polls.
 fn block_on<F: Future>(future: F) -> F::Output {
@@ -157,7 +164,8 @@ fn cancelled_head_hands_its_wakeup_on() {
             let hall = hall.clone();
             thread::spawn(move || {
                 let mut future = pin!(hall.pool.reserve());
-                let mut cx = Context::from_waker(Waker::noop());
+                let waker = Waker::from(std::sync::Arc::new(Noop));
+                let mut cx = Context::from_waker(&waker);
                 if let Poll::Ready(seat) = future.as_mut().poll(&mut cx) {
                     // Served on its only poll (the seat was already back).
                     hall.use_seat(seat.id(), 1);
