@@ -14,6 +14,10 @@
 //!   Every async form runs on the same minimal executor (poll, park until
 //!   woken), so the numbers compare the primitives, not the executors.
 //!
+//! - `wait/fast_path_ratio`: the same fast-path comparison as median ratios of
+//!   interleaved bursts (printed; robust to a machine whose load changes during
+//!   the run, which sequential criterion groups are not).
+//!
 //! `cargo bench --bench wait`. Times are taken inside the worker threads
 //! (`common::time_threads`); 8 threads on 2 cores are oversubscribed.
 
@@ -23,9 +27,10 @@ use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::Barrier;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{thread_label, time_threads};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -54,6 +59,88 @@ impl Wake for Unpark {
 
 thread_local! {
     static WAKER: Waker = Waker::from(Arc::new(Unpark(thread::current())));
+}
+
+/// Like `common::time_threads`, but the span from the first worker's start to
+/// the last one's end (each taken inside the workers): with waiters the seat is
+/// handed from thread to thread, and a worker that ran its operations alone
+/// before the others started must not count as fast.
+fn time_threads_span(threads: usize, iters: u64, op: impl Fn() + Sync) -> Duration {
+    let barrier = Barrier::new(threads);
+    let (op, barrier) = (&op, &barrier);
+    thread::scope(|s| {
+        let spans: Vec<(Instant, Instant)> = (0..threads)
+            .map(|_| {
+                s.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        op();
+                    }
+                    (start, Instant::now())
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().expect("benchmark worker panicked"))
+            .collect();
+        let first = spans.iter().map(|s| s.0).min().expect("a worker");
+        let last = spans.iter().map(|s| s.1).max().expect("a worker");
+        last - first
+    })
+}
+
+/// The fast path's cost relative to `try_reserve`, robust to a machine whose
+/// load changes while the benchmark runs: short bursts of each form, taken in
+/// turn, 201 times; prints the median of the per-round ratios (one thread,
+/// capacity 64, never full).
+fn fast_path_ratio(_: &mut Criterion) {
+    const BURST: u32 = 20_000;
+    let pool = SeatPool::new(64);
+    let time = |f: &dyn Fn()| {
+        let start = Instant::now();
+        for _ in 0..BURST {
+            f();
+        }
+        start.elapsed().as_secs_f64() * 1e9 / f64::from(BURST)
+    };
+    let try_reserve = || drop(black_box(pool.try_reserve().expect("never full")));
+    #[cfg(feature = "wait")]
+    let blocking = || drop(black_box(pool.reserve_blocking()));
+    #[cfg(feature = "wait")]
+    let polled = || {
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        let Poll::Ready(seat) = pin!(pool.reserve()).poll(&mut cx) else {
+            unreachable!("never full")
+        };
+        drop(black_box(seat));
+    };
+    let mut base = Vec::new();
+    let mut ratios: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..201 {
+        let t = time(&try_reserve);
+        base.push(t);
+        #[cfg(feature = "wait")]
+        {
+            ratios[0].push(time(&blocking) / t);
+            ratios[1].push(time(&polled) / t);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    println!(
+        "wait/fast_path_ratio (1 thread, median of 201 interleaved rounds): try_reserve+drop {:.2} ns (wait feature: {})",
+        median(&mut base),
+        cfg!(feature = "wait")
+    );
+    #[cfg(feature = "wait")]
+    println!(
+        "    reserve_blocking / try_reserve = {:.3}, reserve polled once / try_reserve = {:.3}",
+        median(&mut ratios[0]),
+        median(&mut ratios[1])
+    );
 }
 
 /// The minimal executor every async form runs on: poll; park until woken.
@@ -127,13 +214,22 @@ fn peers(c: &mut Criterion) {
             }
             group.throughput(Throughput::Elements(threads as u64));
             let label = thread_label(threads);
+            // Without waiters each worker's own time (as every other bench);
+            // with waiters the span over all workers (see `time_threads_span`).
+            let time = |threads: usize, iters: u64, op: &(dyn Fn() + Sync)| {
+                if capacity == 1 {
+                    time_threads_span(threads, iters, op)
+                } else {
+                    time_threads(threads, iters, |_, _| op())
+                }
+            };
 
             #[cfg(feature = "wait")]
             {
                 let pool = SeatPool::new(capacity);
                 group.bench_function(BenchmarkId::new("racefree_reserve", &label), |b| {
                     b.iter_custom(|iters| {
-                        time_threads(threads, iters, |_, _| {
+                        time(threads, iters, &|| {
                             let seat = block_on(pool.reserve());
                             work();
                             drop(seat);
@@ -142,7 +238,7 @@ fn peers(c: &mut Criterion) {
                 });
                 group.bench_function(BenchmarkId::new("racefree_blocking", &label), |b| {
                     b.iter_custom(|iters| {
-                        time_threads(threads, iters, |_, _| {
+                        time(threads, iters, &|| {
                             let seat = pool.reserve_blocking();
                             work();
                             drop(seat);
@@ -154,7 +250,7 @@ fn peers(c: &mut Criterion) {
             let tokio_sem = tokio::sync::Semaphore::new(capacity);
             group.bench_function(BenchmarkId::new("tokio_semaphore", &label), |b| {
                 b.iter_custom(|iters| {
-                    time_threads(threads, iters, |_, _| {
+                    time(threads, iters, &|| {
                         let permit = block_on(tokio_sem.acquire()).expect("never closed");
                         work();
                         drop(permit);
@@ -165,7 +261,7 @@ fn peers(c: &mut Criterion) {
             let async_lock_sem = async_lock::Semaphore::new(capacity);
             group.bench_function(BenchmarkId::new("async_lock_semaphore", &label), |b| {
                 b.iter_custom(|iters| {
-                    time_threads(threads, iters, |_, _| {
+                    time(threads, iters, &|| {
                         let guard = block_on(async_lock_sem.acquire());
                         work();
                         drop(guard);
@@ -177,5 +273,5 @@ fn peers(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, fast_path, peers);
+criterion_group!(benches, fast_path_ratio, fast_path, peers);
 criterion_main!(benches);

@@ -191,17 +191,24 @@ impl<'a> Acquire<'a> {
     }
 
     /// `Ready` once the call holds its `k` units (then its seats are claimed
-    /// without waiting: admission guarantees the bits).
+    /// without waiting: admission guarantees the bits). The fast path is
+    /// inlined; the queue is not.
+    #[inline]
     fn poll_admit(&mut self, waker: &Waker) -> Poll<()> {
-        match self.state {
-            State::Done => {
-                panic!("racefree: a seat reservation future was polled after it completed")
-            }
-            State::Start(true) if self.core.admit_unless_waiting(self.k) => {
+        if let State::Start(true) = self.state {
+            if self.core.admit_unless_waiting(self.k) {
                 self.state = State::Done;
                 return Poll::Ready(());
             }
-            _ => {}
+        }
+        self.poll_queue(waker)
+    }
+
+    /// The slow path: join the queue, or claim at its head, or wait.
+    #[inline(never)]
+    fn poll_queue(&mut self, waker: &Waker) -> Poll<()> {
+        if let State::Done = self.state {
+            panic!("racefree: a seat reservation future was polled after it completed");
         }
         let mut queue = self.waiters.lock();
         let id = match self.state {
@@ -226,13 +233,22 @@ impl<'a> Acquire<'a> {
     }
 }
 
+impl Acquire<'_> {
+    /// Leaves the queue (a cancelled call), handing on a wakeup.
+    #[inline(never)]
+    fn leave(&mut self, id: u64) {
+        let next = self.waiters.lock().remove(self.core, id);
+        if let Some(next) = next {
+            next.wake();
+        }
+    }
+}
+
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let State::Queued(id) = self.state {
-            let next = self.waiters.lock().remove(self.core, id);
-            if let Some(next) = next {
-                next.wake();
-            }
+            self.leave(id);
         }
     }
 }
@@ -243,6 +259,7 @@ struct ReserveOne<'a>(Acquire<'a>);
 impl<'a> Future for ReserveOne<'a> {
     type Output = Seat<'a>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Seat<'a>> {
         let acquire = &mut self.get_mut().0;
         match acquire.poll_admit(cx.waker()) {
@@ -403,6 +420,7 @@ impl<S: SeatStorage> SeatPoolIn<S> {
     /// assert_eq!(pool.available(), 1);
     /// # drop(seat);
     /// ```
+    #[inline]
     pub fn reserve(&self) -> impl Future<Output = Seat<'_>> + Send + '_ {
         ReserveOne(Acquire::new(self.core(), self.waiters(), 1, true))
     }
