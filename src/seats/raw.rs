@@ -44,12 +44,6 @@ impl Header {
     crate::const_fn! {
         /// A header for `capacity` free seats (`capacity` already checked ≥ 1).
         pub(crate) const fn new(capacity: usize) -> Self {
-            // The admission word's top bit is the waiting flag; no bitmap this
-            // large can exist, so this never fires for a real storage.
-            assert!(
-                capacity <= admission::COUNT,
-                "racefree: seat pool capacity exceeds usize::MAX / 2"
-            );
             Self {
                 admission: AtomicUsize::new(capacity),
                 capacity,
@@ -92,6 +86,10 @@ impl<'a> Core<'a> {
     #[inline]
     pub(crate) fn new(header: &'a Header, words: &'a [Word], stride: usize) -> Self {
         debug_assert!(stride >= 1);
+        // The admission word's top bit is the waiting flag, so a capacity must
+        // stay below it: a bitmap for more seats (2^57 words on 64-bit
+        // targets) cannot exist, and `words` is that bitmap.
+        debug_assert!(header.capacity <= admission::COUNT);
         debug_assert_eq!(words.len(), bits::words_for(header.capacity) * stride);
         Self {
             header,
