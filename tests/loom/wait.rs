@@ -85,7 +85,7 @@ impl Hall {
 /// seat: the waiter must get it (no lost wakeup), after the release.
 #[test]
 fn release_wakes_blocking_waiter() {
-    model("wait::release_wakes_blocking_waiter", 3, || {
+    model("wait::release_wakes_blocking_waiter", 4, || {
         let hall = Hall::new(1);
         let seat = hall.pool.try_reserve().unwrap();
         hall.use_seat(seat.id(), 1);
@@ -107,7 +107,7 @@ fn release_wakes_blocking_waiter() {
 /// releases.
 #[test]
 fn release_wakes_async_waiter() {
-    model("wait::release_wakes_async_waiter", 3, || {
+    model("wait::release_wakes_async_waiter", 4, || {
         let hall = Hall::new(1);
         let ticket = hall.pool.try_reserve().unwrap().confirm();
         let waiter = {
@@ -127,7 +127,7 @@ fn release_wakes_async_waiter() {
 /// it must be woken by whichever release completes its group.
 #[test]
 fn two_releases_complete_a_waiting_group() {
-    model("wait::two_releases_complete_a_waiting_group", 2, || {
+    model("wait::two_releases_complete_a_waiting_group", 4, || {
         let hall = Hall::new(2);
         let a = hall.pool.try_reserve_seat(0).unwrap().confirm();
         let b = hall.pool.try_reserve_seat(1).unwrap().confirm();
@@ -157,7 +157,7 @@ fn two_releases_complete_a_waiting_group() {
 /// received.
 #[test]
 fn cancelled_head_hands_its_wakeup_on() {
-    model("wait::cancelled_head_hands_its_wakeup_on", 2, || {
+    model("wait::cancelled_head_hands_its_wakeup_on", 4, || {
         let hall = Hall::new(1);
         let ticket = hall.pool.try_reserve().unwrap().confirm();
         let cancelled = {
@@ -183,6 +183,31 @@ fn cancelled_head_hands_its_wakeup_on() {
         hall.pool.cancel(ticket).unwrap();
         cancelled.join().unwrap();
         blocking.join().unwrap();
+        hall.assert_exact();
+    });
+}
+
+/// Two blocking waiters on one seat that a third thread releases: the first
+/// served hands the seat back on drop and the second is woken by that release
+/// (FIFO hand-over through the queue, no waiter left parked).
+#[test]
+fn two_waiters_one_seat() {
+    model("wait::two_waiters_one_seat", 4, || {
+        let hall = Hall::new(1);
+        let ticket = hall.pool.try_reserve().unwrap().confirm();
+        let waiters: Vec<_> = (1..=2)
+            .map(|who| {
+                let hall = hall.clone();
+                thread::spawn(move || {
+                    let seat = hall.pool.reserve_blocking();
+                    hall.use_seat(seat.id(), who);
+                })
+            })
+            .collect();
+        hall.pool.cancel(ticket).unwrap();
+        for w in waiters {
+            w.join().unwrap();
+        }
         hall.assert_exact();
     });
 }
