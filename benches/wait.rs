@@ -115,15 +115,30 @@ fn fast_path_ratio(_: &mut Criterion) {
         };
         drop(black_box(seat));
     };
-    let mut base = Vec::new();
-    let mut ratios: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    for _ in 0..201 {
-        let t = time(&try_reserve);
-        base.push(t);
-        #[cfg(feature = "wait")]
-        {
-            ratios[0].push(time(&blocking) / t);
-            ratios[1].push(time(&polled) / t);
+    // Each round times every form once, in a rotating order (no form always
+    // first), and `try_reserve` twice: the second, as a control, shows how far
+    // two runs of the same code differ (an A/A ratio).
+    type Form<'f> = &'f dyn Fn();
+    let mut forms: Vec<(&str, Form<'_>)> = vec![
+        ("try_reserve", &try_reserve),
+        ("try_reserve (control)", &try_reserve),
+    ];
+    #[cfg(feature = "wait")]
+    forms.extend([
+        ("reserve_blocking", &blocking as Form<'_>),
+        ("reserve polled once", &polled as Form<'_>),
+    ]);
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
+    for round in 0..201 {
+        let mut t = vec![0.0; forms.len()];
+        for i in 0..forms.len() {
+            let at = (i + round) % forms.len();
+            t[at] = time(forms[at].1);
+        }
+        for i in 0..forms.len() {
+            times[i].push(t[i]);
+            ratios[i].push(t[i] / t[0]);
         }
     }
     let median = |v: &mut Vec<f64>| {
@@ -131,16 +146,17 @@ fn fast_path_ratio(_: &mut Criterion) {
         v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
     };
     println!(
-        "wait/fast_path_ratio (1 thread, median of 201 interleaved rounds): try_reserve+drop {:.2} ns (wait feature: {})",
-        median(&mut base),
+        "wait/fast_path_ratio: 1 thread, capacity 64, acquire + release, median of 201 rounds in rotating order (wait feature: {})",
         cfg!(feature = "wait")
     );
-    #[cfg(feature = "wait")]
-    println!(
-        "    reserve_blocking / try_reserve = {:.3}, reserve polled once / try_reserve = {:.3}",
-        median(&mut ratios[0]),
-        median(&mut ratios[1])
-    );
+    for i in 0..forms.len() {
+        println!(
+            "    {:<22} {:>6.2} ns   / try_reserve = {:.3}",
+            forms[i].0,
+            median(&mut times[i]),
+            median(&mut ratios[i])
+        );
+    }
 }
 
 /// The minimal executor every async form runs on: poll; park until woken.

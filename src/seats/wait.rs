@@ -173,21 +173,28 @@ enum State {
 
 /// The waiting core of every waiting call: `k` admission units, taken fairly.
 /// Dropping it while queued removes it from the queue and hands its wakeup on.
-struct Acquire<'a> {
-    core: Core<'a>,
-    waiters: &'a Waiters,
+///
+/// It keeps only the pool's address (not a `Core` view, five words): a future
+/// is moved around by executors and combinators, and a small one moves cheaply.
+struct Acquire<'a, S: SeatStorage> {
+    pool: &'a SeatPoolIn<S>,
     k: usize,
     state: State,
 }
 
-impl<'a> Acquire<'a> {
-    fn new(core: Core<'a>, waiters: &'a Waiters, k: usize, fast: bool) -> Self {
+impl<'a, S: SeatStorage> Acquire<'a, S> {
+    #[inline]
+    fn new(pool: &'a SeatPoolIn<S>, k: usize, fast: bool) -> Self {
         Self {
-            core,
-            waiters,
+            pool,
             k,
             state: State::Start(fast),
         }
+    }
+
+    #[inline]
+    fn core(&self) -> Core<'a> {
+        self.pool.core()
     }
 
     /// `Ready` once the call holds its `k` units (then its seats are claimed
@@ -196,7 +203,7 @@ impl<'a> Acquire<'a> {
     #[inline]
     fn poll_admit(&mut self, waker: &Waker) -> Poll<()> {
         if let State::Start(true) = self.state {
-            if self.core.admit_unless_waiting(self.k) {
+            if self.core().admit_unless_waiting(self.k) {
                 self.state = State::Done;
                 return Poll::Ready(());
             }
@@ -210,17 +217,18 @@ impl<'a> Acquire<'a> {
         if let State::Done = self.state {
             panic!("racefree: a seat reservation future was polled after it completed");
         }
-        let mut queue = self.waiters.lock();
+        let core = self.core();
+        let mut queue = self.pool.waiters().lock();
         let id = match self.state {
             State::Queued(id) => id,
             _ => {
-                let id = queue.push(self.core, waker);
+                let id = queue.push(core, waker);
                 self.state = State::Queued(id);
                 id
             }
         };
-        if queue.is_head(id) && self.core.admit(self.k) {
-            let next = queue.remove(self.core, id);
+        if queue.is_head(id) && core.admit(self.k) {
+            let next = queue.remove(core, id);
             drop(queue);
             self.state = State::Done;
             if let Some(next) = next {
@@ -233,18 +241,18 @@ impl<'a> Acquire<'a> {
     }
 }
 
-impl Acquire<'_> {
+impl<S: SeatStorage> Acquire<'_, S> {
     /// Leaves the queue (a cancelled call), handing on a wakeup.
     #[inline(never)]
     fn leave(&mut self, id: u64) {
-        let next = self.waiters.lock().remove(self.core, id);
+        let next = self.pool.waiters().lock().remove(self.core(), id);
         if let Some(next) = next {
             next.wake();
         }
     }
 }
 
-impl Drop for Acquire<'_> {
+impl<S: SeatStorage> Drop for Acquire<'_, S> {
     #[inline]
     fn drop(&mut self) {
         if let State::Queued(id) = self.state {
@@ -254,28 +262,28 @@ impl Drop for Acquire<'_> {
 }
 
 /// The future of [`SeatPoolIn::reserve`].
-struct ReserveOne<'a>(Acquire<'a>);
+struct ReserveOne<'a, S: SeatStorage>(Acquire<'a, S>);
 
-impl<'a> Future for ReserveOne<'a> {
+impl<'a, S: SeatStorage> Future for ReserveOne<'a, S> {
     type Output = Seat<'a>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Seat<'a>> {
         let acquire = &mut self.get_mut().0;
         match acquire.poll_admit(cx.waker()) {
-            Poll::Ready(()) => Poll::Ready(claim_one(acquire.core)),
+            Poll::Ready(()) => Poll::Ready(claim_one(acquire.core())),
             Poll::Pending => Poll::Pending,
         }
     }
 }
 
 /// The future of [`SeatPoolIn::reserve_many`].
-enum ReserveMany<'a> {
+enum ReserveMany<'a, S: SeatStorage> {
     Invalid(Option<SeatError>),
-    Waiting(Acquire<'a>),
+    Waiting(Acquire<'a, S>),
 }
 
-impl<'a> Future for ReserveMany<'a> {
+impl<'a, S: SeatStorage> Future for ReserveMany<'a, S> {
     type Output = Result<SeatGroup<'a>, SeatError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -284,7 +292,7 @@ impl<'a> Future for ReserveMany<'a> {
                 .take()
                 .expect("racefree: a seat reservation future was polled after it completed"))),
             ReserveMany::Waiting(acquire) => match acquire.poll_admit(cx.waker()) {
-                Poll::Ready(()) => Poll::Ready(Ok(claim_many(acquire.core, acquire.k))),
+                Poll::Ready(()) => Poll::Ready(Ok(claim_many(acquire.core(), acquire.k))),
                 Poll::Pending => Poll::Pending,
             },
         }
@@ -318,7 +326,10 @@ impl Wake for Unparker {
 /// Drives `acquire` on this thread, parked between polls (a release that wakes
 /// it unparks it; a spurious unpark only costs a poll). `false` if `deadline`
 /// passed first (the caller drops `acquire`, which leaves the queue).
-fn wait_blocking(acquire: &mut Acquire<'_>, #[cfg(not(loom))] deadline: Option<Instant>) -> bool {
+fn wait_blocking<S: SeatStorage>(
+    acquire: &mut Acquire<'_, S>,
+    #[cfg(not(loom))] deadline: Option<Instant>,
+) -> bool {
     let waker = Waker::from(Arc::new(Unparker(current_thread())));
     loop {
         if acquire.poll_admit(&waker).is_ready() {
@@ -361,12 +372,20 @@ impl<S: SeatStorage> SeatPoolIn<S> {
     ///     assert_eq!(waiter.join().unwrap(), 0);
     /// });
     /// ```
+    #[inline]
     pub fn reserve_blocking(&self) -> Seat<'_> {
         let core = self.core();
         if core.admit_unless_waiting(1) {
             return claim_one(core);
         }
-        let mut acquire = Acquire::new(core, self.waiters(), 1, false);
+        self.reserve_blocking_slow()
+    }
+
+    /// `reserve_blocking` past its fast path: queue and park.
+    #[inline(never)]
+    fn reserve_blocking_slow(&self) -> Seat<'_> {
+        let core = self.core();
+        let mut acquire = Acquire::new(self, 1, false);
         let admitted = wait_blocking(
             &mut acquire,
             #[cfg(not(loom))]
@@ -399,7 +418,7 @@ impl<S: SeatStorage> SeatPoolIn<S> {
         }
         // A deadline past `Instant`'s range is no deadline.
         let deadline = Instant::now().checked_add(timeout);
-        let mut acquire = Acquire::new(core, self.waiters(), 1, false);
+        let mut acquire = Acquire::new(self, 1, false);
         wait_blocking(&mut acquire, deadline).then(|| claim_one(core))
     }
 
@@ -421,8 +440,8 @@ impl<S: SeatStorage> SeatPoolIn<S> {
     /// # drop(seat);
     /// ```
     #[inline]
-    pub fn reserve(&self) -> impl Future<Output = Seat<'_>> + Send + '_ {
-        ReserveOne(Acquire::new(self.core(), self.waiters(), 1, true))
+    pub fn reserve(&self) -> impl Future<Output = Seat<'_>> + '_ {
+        ReserveOne(Acquire::new(self, 1, true))
     }
 
     /// Books `k` seats all-or-nothing, parking the thread until `k` are free
@@ -450,7 +469,7 @@ impl<S: SeatStorage> SeatPoolIn<S> {
         if core.admit_unless_waiting(k) {
             return Ok(claim_many(core, k));
         }
-        let mut acquire = Acquire::new(core, self.waiters(), k, false);
+        let mut acquire = Acquire::new(self, k, false);
         let admitted = wait_blocking(
             &mut acquire,
             #[cfg(not(loom))]
@@ -480,10 +499,10 @@ impl<S: SeatStorage> SeatPoolIn<S> {
     pub fn reserve_many(
         &self,
         k: usize,
-    ) -> impl Future<Output = Result<SeatGroup<'_>, SeatError>> + Send + '_ {
+    ) -> impl Future<Output = Result<SeatGroup<'_>, SeatError>> + '_ {
         let core = self.core();
         match check_group(k, core.capacity()) {
-            Ok(()) => ReserveMany::Waiting(Acquire::new(core, self.waiters(), k, true)),
+            Ok(()) => ReserveMany::Waiting(Acquire::new(self, k, true)),
             Err(error) => ReserveMany::Invalid(Some(error)),
         }
     }
