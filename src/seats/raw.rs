@@ -201,6 +201,16 @@ impl<'a> Core<'a> {
         Some(self.claim_admitted_one())
     }
 
+    /// `try_reserve` for a waiting call's fast path: refuses while callers are
+    /// queued. The same shape as `try_reserve`, so it compiles to the same code.
+    #[cfg(feature = "wait")]
+    pub(crate) fn try_reserve_unless_waiting(self) -> Option<usize> {
+        if !self.admit_unless_waiting(1) {
+            return None;
+        }
+        Some(self.claim_admitted_one())
+    }
+
     /// Any free seat's id, for a caller that already holds one admission unit.
     #[inline]
     pub(crate) fn claim_admitted_one(self) -> usize {
