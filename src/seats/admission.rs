@@ -49,7 +49,10 @@ fn take_if<const FAIR: bool>(admission: &AtomicUsize, n: usize) -> bool {
     let backoff = Backoff::new();
     loop {
         let refused = if FAIR {
-            current & WAITING != 0 || current < n
+            // A set flag makes the word negative as an `isize`, so one signed
+            // compare refuses both "someone waits" and "too few" (`n` is at
+            // most the capacity, below the flag bit).
+            (current as isize) < (n as isize)
         } else {
             current & COUNT < n
         };
