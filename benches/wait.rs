@@ -119,6 +119,7 @@ fn fast_path_ratio(_: &mut Criterion) {
     // first), and `try_reserve` twice: the second, as a control, shows how far
     // two runs of the same code differ (an A/A ratio).
     type Form<'f> = &'f dyn Fn();
+    #[cfg_attr(not(feature = "wait"), allow(unused_mut))]
     let mut forms: Vec<(&str, Form<'_>)> = vec![
         ("try_reserve", &try_reserve),
         ("try_reserve (control)", &try_reserve),

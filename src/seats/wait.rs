@@ -86,6 +86,10 @@ impl Waiters {
     }
 
     /// Wakes the queue's head: called by a release that saw the waiting flag.
+    /// Cold and out of line, so that the release path (a `Seat`'s drop) stays
+    /// as small as it was without waiting.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn wake_head(&self) {
         let waker = self
             .lock()
