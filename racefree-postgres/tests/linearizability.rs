@@ -15,11 +15,11 @@
 mod common;
 
 use common::{server, PgServer};
-use racefree_conformance::harness::{assert_linearizable, campaign, Rng, Shape};
-use racefree_conformance::history::{History, Recorder};
-use racefree_conformance::models::{BoundedModel, CounterModel, CounterOp, SeatErr, SeatModel};
+use racefree_conformance::harness::{campaign, Expect, Shape};
+use racefree_conformance::models::{BoundedModel, CounterModel, SeatErr, SeatModel};
 use racefree_conformance::subjects::{
-    bounded_ops, bounded_total, pool_all_free, pool_ops, BoundedLike, PoolLike,
+    bounded_ops, bounded_total, counter_ops, counter_total, pool_all_free, pool_ops, BoundedLike,
+    CounterLike, PoolLike,
 };
 use racefree_postgres::postgres::Client;
 use racefree_postgres::{Hold, PgBoundedCounter, PgCounter, PgSeatPool, Table, Ticket};
@@ -173,41 +173,22 @@ struct Counter<'s> {
 
 /// `PgCounter` has no conditional update (a closure cannot run in the
 /// database), so its workload is increment / add / get.
-fn counter_ops(
-    c: &Counter<'_>,
-    rng: &mut Rng,
-    rec: &mut Recorder<'_, CounterOp, Result<u64, u64>>,
-    ops: usize,
-) {
-    for _ in 0..ops {
-        let op = match rng.below(10) {
-            0..=4 => CounterOp::Increment,
-            5..=7 => CounterOp::Add(1 + rng.below(3)),
-            _ => CounterOp::Get,
-        };
-        rec.record(op, || {
-            c.conns.with(|cl| match op {
-                CounterOp::Increment => Ok(c.counter.increment(cl).expect("increment")),
-                CounterOp::Add(n) => Ok(c.counter.add(cl, n).expect("add")),
-                CounterOp::Get => Ok(c.counter.get(cl).expect("get")),
-                CounterOp::AddUpTo { .. } => unreachable!("not generated"),
-            })
-        });
+impl CounterLike for Counter<'_> {
+    const CONDITIONAL: bool = false;
+    fn increment(&self) -> u64 {
+        self.conns
+            .with(|c| self.counter.increment(c))
+            .expect("increment")
     }
-}
-
-fn counter_total(c: &Counter<'_>, h: &History<CounterOp, Result<u64, u64>>) {
-    let added: u64 = h
-        .events
-        .iter()
-        .map(|e| match e.op {
-            CounterOp::Increment => 1,
-            CounterOp::Add(n) => n,
-            _ => 0,
-        })
-        .sum();
-    let now = c.conns.with(|cl| c.counter.get(cl)).unwrap();
-    assert_eq!(now, added, "final value is not the sum of the adds");
+    fn add(&self, n: u64) -> u64 {
+        self.conns.with(|c| self.counter.add(c, n)).expect("add")
+    }
+    fn get(&self) -> u64 {
+        self.conns.with(|c| self.counter.get(c)).expect("get")
+    }
+    fn add_up_to(&self, _: u64, _: u64) -> Result<u64, u64> {
+        unreachable!("not generated")
+    }
 }
 
 /// The check-then-act bug in SQL: SELECT the value, decide in the client,
@@ -260,7 +241,7 @@ impl BoundedLike for NaiveBounded<'_> {
 // ---------------------------------------------------------------- campaigns
 
 fn seat_campaign(srv: &PgServer, conns: &Conns, capacity: usize, shape: Shape) {
-    let tally = assert_linearizable(
+    let (tally, _) = campaign(
         &format!("PgSeatPool({capacity}), slack {SEAT_SLACK}"),
         shape,
         || Pool {
@@ -272,6 +253,7 @@ fn seat_campaign(srv: &PgServer, conns: &Conns, capacity: usize, shape: Shape) {
         |p| SeatModel::new(p.capacity(), SEAT_SLACK),
         |p, t, r, rec| pool_ops(p, t, r, rec, shape.ops),
         pool_all_free,
+        Expect::Linearizable,
     );
     assert_eq!(tally.histories, shape.rounds);
     let _ = srv;
@@ -298,7 +280,7 @@ fn lin_pg_bounded_counter() {
     let srv = server();
     let conns = setup(&srv);
     let s = Shape::new(4, 6, 150);
-    assert_linearizable(
+    campaign(
         "PgBoundedCounter(2, max 4)",
         s,
         || Bounded {
@@ -313,6 +295,7 @@ fn lin_pg_bounded_counter() {
         },
         |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
         bounded_total(2),
+        Expect::Linearizable,
     );
 }
 
@@ -321,7 +304,7 @@ fn lin_pg_counter() {
     let srv = server();
     let conns = setup(&srv);
     let s = Shape::new(4, 6, 150);
-    assert_linearizable(
+    campaign(
         "PgCounter",
         s,
         || Counter {
@@ -331,8 +314,9 @@ fn lin_pg_counter() {
             conns: &conns,
         },
         |_| CounterModel(0),
-        |c, _, r, rec| counter_ops(c, r, rec, s.ops),
+        |c, t, r, rec| counter_ops(c, t, r, rec, s.ops),
         counter_total,
+        Expect::Linearizable,
     );
 }
 
@@ -346,7 +330,7 @@ fn lin_naive_select_then_update_is_rejected() {
         rounds: 400,
         ..Shape::new(4, 6, 0)
     };
-    let (tally, rejection) = campaign(
+    campaign(
         "naive SELECT-then-UPDATE bounded counter",
         s,
         || {
@@ -371,13 +355,6 @@ fn lin_naive_select_then_update_is_rejected() {
         },
         |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
         |_, _| {},
-        true,
+        Expect::Rejection,
     );
-    let e = rejection.unwrap_or_else(|| {
-        panic!(
-            "checker accepted all {} histories of a SELECT-then-UPDATE counter",
-            tally.histories
-        )
-    });
-    println!("naive SELECT-then-UPDATE evidence:\n{e:?}");
 }

@@ -44,6 +44,15 @@ pub enum SeatError {
     /// The bitmap a [`SeatPool`](crate::SeatPool) of this capacity needs is too
     /// large to size in `usize` or to allocate.
     CapacityTooLarge,
+    /// A waiting group booking (`reserve_many`, `reserve_many_blocking`) asked
+    /// for a group that can never be booked: `k` is 0 or more than the pool's
+    /// capacity. Returned at once, instead of waiting forever.
+    GroupSize {
+        /// The requested group size.
+        k: usize,
+        /// The pool's capacity: a group has `1..=capacity` seats.
+        capacity: usize,
+    },
 }
 
 impl fmt::Display for SeatError {
@@ -62,6 +71,10 @@ impl fmt::Display for SeatError {
             SeatError::CapacityTooLarge => {
                 f.write_str("the bitmap for this capacity is too large to size or allocate")
             }
+            SeatError::GroupSize { k, capacity } => write!(
+                f,
+                "a group of {k} seats can never be booked from a pool of {capacity} seats (a group has 1..={capacity})"
+            ),
         }
     }
 }

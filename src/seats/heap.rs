@@ -73,6 +73,8 @@ pub struct HeapStorage {
     summary: Box<[Word]>,
 }
 
+impl sealed::InProcess for HeapStorage {}
+
 impl sealed::Storage for HeapStorage {
     const NAME: &'static str = "SeatPool";
 

@@ -63,6 +63,8 @@ pub struct InlineStorage<const WORDS: usize> {
     words: [Word; WORDS],
 }
 
+impl<const WORDS: usize> sealed::InProcess for InlineStorage<WORDS> {}
+
 impl<const WORDS: usize> sealed::Storage for InlineStorage<WORDS> {
     const NAME: &'static str = "ArraySeatPool";
 

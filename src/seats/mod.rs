@@ -65,6 +65,51 @@
 //! twice, a group is never partly booked, and a lost claim keeps nothing. The
 //! linearizability tests check exactly this contract (`tests/linearizability/`).
 //!
+//! # Waiting (`wait` feature)
+//! With `wait` (on by default; it implies `std`) every pool, whatever its
+//! storage, can also wait for capacity: `reserve_blocking`, `reserve_timeout`,
+//! async `reserve`, and the all-or-nothing `reserve_many_blocking` / async
+//! `reserve_many` (on any executor: only the task's `Waker` is used).
+//! - **Fast path**: while nobody waits and a seat is free, a waiting call does
+//!   what `try_reserve` does (one load, one CAS of the admission count), lock-free.
+//! - **Release**: the admission word's top bit says "someone waits"; a release
+//!   reads it from the `fetch_add` that gives its units back, so with nobody
+//!   waiting it makes no other memory access (a sign test more than before).
+//!   With waiters it locks the pool's wait queue and wakes its head. The
+//!   measured costs are in `benches/wait.rs` and the README.
+//! - **Fair (FIFO), groups included**: waiting calls are served in arrival order
+//!   and only the queue's head claims, so once a `reserve_many(k)` waits, later
+//!   `reserve`/`reserve_blocking` calls queue behind it even if a seat is free
+//!   for them (as tokio's semaphore does). The `try_*` calls never queue and
+//!   take any free seat even while others wait: a steady stream of them can
+//!   delay a waiting group indefinitely.
+//! - **No lost wakeup**: the head's check of the count and a release's return
+//!   of units are operations on one word, ordered by its modification order;
+//!   loom models check the window (`tests/loom/wait.rs`).
+//! - **Cancel-safe**: a dropped pending future (or a `reserve_timeout` that gave
+//!   up) keeps no seat, leaves the queue, and wakes the next head if seats are
+//!   unpromised, so it never swallows a wakeup another waiter needed.
+//! - `k == 0` or `k > capacity` is `Err(SeatError::GroupSize)` at once.
+//! - Wakeups are per process: the queue lives in the pool value, not in the
+//!   storage, so a storage shared between processes is woken only by releases
+//!   of the waiter's own process.
+//!
+//! ```
+//! use std::thread;
+//! use racefree::SeatPool;
+//!
+//! let pool = SeatPool::new(2);
+//! let pair = pool.try_reserve_many(2).unwrap();
+//! thread::scope(|s| {
+//!     let group = s.spawn(|| pool.reserve_many_blocking(2).unwrap().len());
+//!     while pool.waiting() == 0 {
+//!         thread::yield_now();
+//!     }
+//!     drop(pair); // wakes the waiting group
+//!     assert_eq!(group.join().unwrap(), 2);
+//! });
+//! ```
+//!
 //! # Leaks
 //! `core::mem::forget` of a [`Seat`] or [`SeatGroup`], or dropping a [`Ticket`]
 //! without `cancel`, keeps those seats taken for the pool's lifetime. Safe, only
@@ -142,6 +187,8 @@ pub(crate) mod raw;
 mod group;
 #[cfg(feature = "alloc")]
 mod heap;
+#[cfg(feature = "wait")]
+mod wait;
 
 pub use self::bits::words_for;
 pub use self::error::SeatError;
@@ -152,7 +199,7 @@ pub use self::guard::{Seat, Ticket};
 #[cfg(feature = "alloc")]
 pub use self::heap::{HeapStorage, SeatPool};
 pub use self::inline::{ArraySeatPool, InlineStorage};
-pub use self::pool::{SeatPoolIn, SeatStorage};
+pub use self::pool::{InProcessStorage, SeatPoolIn, SeatStorage};
 
 /// Whether the pool's atomics (`usize` CAS) are lock-free on this target.
 const IS_LOCK_FREE: bool = crate::sync::WORD_IS_LOCK_FREE;

@@ -4,6 +4,8 @@
 use core::fmt;
 
 use super::raw::Core;
+#[cfg(feature = "wait")]
+use super::wait::Waiters;
 #[cfg(feature = "alloc")]
 use super::SeatGroup;
 use super::{Seat, SeatError, Ticket};
@@ -33,6 +35,26 @@ pub trait SeatStorage: sealed::Storage {}
 
 impl<S: sealed::Storage> SeatStorage for S {}
 
+/// A storage in this process's own memory ([`HeapStorage`](crate::HeapStorage),
+/// [`InlineStorage`](crate::InlineStorage)): the pools that can wait for seats
+/// (`reserve_blocking`, async `reserve`, ...). A shared-memory pool cannot: a
+/// release in another process could not wake this one's waiters, and its claims
+/// must stay inside the window its crash recovery watches. Sealed.
+///
+/// ```
+/// use racefree::{InProcessStorage, SeatPool, SeatPoolIn};
+///
+/// # #[cfg(feature = "wait")]
+/// fn take_one<S: InProcessStorage>(pool: &SeatPoolIn<S>) -> usize {
+///     pool.reserve_blocking().confirm().id()
+/// }
+/// # #[cfg(feature = "wait")]
+/// assert_eq!(take_one(&SeatPool::new(1)), 0);
+/// ```
+pub trait InProcessStorage: SeatStorage + sealed::InProcess {}
+
+impl<S: SeatStorage + sealed::InProcess> InProcessStorage for S {}
+
 pub(crate) mod sealed {
     use super::Core;
 
@@ -44,6 +66,9 @@ pub(crate) mod sealed {
         /// The pool's header and bitmap, as the core works on them.
         fn core(&self) -> Core<'_>;
     }
+
+    /// A storage in this process's own memory (see `InProcessStorage`).
+    pub trait InProcess {}
 }
 
 /// A bounded pool of `capacity` seats (ids `0..capacity`) that no two holders can
@@ -76,14 +101,24 @@ pub(crate) mod sealed {
 /// ```
 pub struct SeatPoolIn<S: SeatStorage> {
     storage: S,
+    /// Callers waiting for seats (`wait` feature): kept in the pool, not in the
+    /// storage, so every storage gets waiting without a change to its layout.
+    #[cfg(feature = "wait")]
+    waiters: Waiters,
 }
 
 impl<S: SeatStorage> SeatPoolIn<S> {
-    /// A pool over a storage that its constructor has just built (all seats
-    /// free).
-    #[inline]
-    pub(crate) const fn from_storage(storage: S) -> Self {
-        Self { storage }
+    crate::const_fn! {
+        /// A pool over a storage that its constructor has just built (all seats
+        /// free).
+        #[inline]
+        pub(crate) const fn from_storage(storage: S) -> Self {
+            Self {
+                storage,
+                #[cfg(feature = "wait")]
+                waiters: Waiters::new(),
+            }
+        }
     }
 
     /// The storage, for the tests of its layout and for a storage's own
@@ -93,9 +128,21 @@ impl<S: SeatStorage> SeatPoolIn<S> {
         &self.storage
     }
 
+    /// The view every operation works on; with `wait`, its releases wake this
+    /// pool's waiters.
     #[inline]
-    fn core(&self) -> Core<'_> {
-        self.storage.core()
+    pub(super) fn core(&self) -> Core<'_> {
+        #[cfg(feature = "wait")]
+        return self.storage.core().with_waiters(&self.waiters);
+        #[cfg(not(feature = "wait"))]
+        return self.storage.core();
+    }
+
+    /// The pool's wait queue.
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(super) fn waiters(&self) -> &Waiters {
+        &self.waiters
     }
 
     /// How many seats the pool has.

@@ -10,6 +10,8 @@ use super::bits::{self, locate, valid_mask, BITS};
 use super::error::SeatError;
 use super::hint::Hint;
 use super::identity::Identity;
+#[cfg(feature = "wait")]
+use super::wait::Waiters;
 use super::{admission, Ticket};
 use crate::sync::{spin_hint, AtomicUsize, Ordering};
 
@@ -137,6 +139,10 @@ pub struct Core<'a> {
     summary: &'a [Word],
     /// The storage's hooks, if it has any.
     hooks: Option<&'a dyn Hooks>,
+    /// The pool's wait queue, which a release wakes when the admission word's
+    /// waiting flag is set. `SeatPoolIn` attaches it to every view it hands out.
+    #[cfg(feature = "wait")]
+    waiters: Option<&'a Waiters>,
 }
 
 impl core::fmt::Debug for dyn Hooks + '_ {
@@ -151,6 +157,10 @@ impl<'a> Core<'a> {
     #[inline]
     pub(crate) fn new(header: &'a Header, words: &'a [Word], stride: usize) -> Self {
         debug_assert!(stride >= 1);
+        // The admission word's top bit is the waiting flag, so a capacity must
+        // stay below it: a bitmap for more seats (2^57 words on 64-bit
+        // targets) cannot exist, and `words` is that bitmap.
+        debug_assert!(header.capacity <= admission::COUNT);
         debug_assert_eq!(words.len(), bits::words_for(header.capacity) * stride);
         Self {
             header,
@@ -158,6 +168,18 @@ impl<'a> Core<'a> {
             stride,
             summary: &[],
             hooks: None,
+            #[cfg(feature = "wait")]
+            waiters: None,
+        }
+    }
+
+    /// This view, with releases waking `waiters`.
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(crate) fn with_waiters(self, waiters: &'a Waiters) -> Self {
+        Self {
+            waiters: Some(waiters),
+            ..self
         }
     }
 
@@ -268,19 +290,57 @@ impl<'a> Core<'a> {
     /// Seats not promised to any claimer (see `SeatPoolIn::available`).
     #[inline]
     pub(crate) fn available(self) -> usize {
-        // Relaxed: a snapshot of a count; no data is read on the strength of it.
-        self.header.admission.load(Ordering::Relaxed)
+        admission::count(&self.header.admission)
     }
 
-    /// Takes one unit of admission, or reports that every seat is promised.
+    /// Takes `n` units of admission, or reports that fewer are unpromised.
     #[inline]
-    fn admit(self, n: usize) -> bool {
+    pub(crate) fn admit(self, n: usize) -> bool {
         admission::take(&self.header.admission, n)
     }
 
+    /// As `admit`, but refuses while callers are queued waiting (the fast path
+    /// of a waiting call: the same one load and one CAS).
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(crate) fn admit_unless_waiting(self, n: usize) -> bool {
+        admission::take_unless_waiting(&self.header.admission, n)
+    }
+
+    /// Marks the pool as having queued waiters (under the queue's lock).
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(crate) fn set_waiting(self) {
+        admission::set_waiting(&self.header.admission);
+    }
+
+    /// Marks the pool as having no queued waiters (under the queue's lock).
+    #[cfg(feature = "wait")]
+    #[inline]
+    pub(crate) fn clear_waiting(self) {
+        admission::clear_waiting(&self.header.admission);
+    }
+
+    /// Whether the admission word's waiting flag is set (for the tests).
+    #[cfg(all(test, feature = "wait"))]
+    pub(crate) fn waiting_flag(self) -> bool {
+        // Relaxed: a test's snapshot, taken when no other thread runs.
+        self.header.admission.load(Ordering::Relaxed) & admission::WAITING != 0
+    }
+
+    /// Gives `n` units back (after their bits were cleared) and, if the
+    /// admission word said someone waits, wakes the head of the wait queue.
     #[inline]
     fn give_back(self, n: usize) {
-        admission::give_back(&self.header.admission, n, self.header.capacity);
+        let waiting = admission::give_back(&self.header.admission, n, self.header.capacity);
+        #[cfg(feature = "wait")]
+        if waiting {
+            if let Some(waiters) = self.waiters {
+                waiters.wake_head();
+            }
+        }
+        #[cfg(not(feature = "wait"))]
+        let _ = waiting;
     }
 
     /// How many logical bitmap words there are.
@@ -314,10 +374,26 @@ impl<'a> Core<'a> {
         if !self.admit(1) {
             return None;
         }
+        Some(self.claim_admitted_one())
+    }
+
+    /// `try_reserve` for a waiting call's fast path: refuses while callers are
+    /// queued. The same shape as `try_reserve`, so it compiles to the same code.
+    #[cfg(feature = "wait")]
+    pub(crate) fn try_reserve_unless_waiting(self) -> Option<usize> {
+        if !self.admit_unless_waiting(1) {
+            return None;
+        }
+        Some(self.claim_admitted_one())
+    }
+
+    /// Any free seat's id, for a caller that already holds one admission unit.
+    #[inline]
+    pub(crate) fn claim_admitted_one(self) -> usize {
         let mut id = 0;
         self.claim(1, |w, won| id = w * BITS + won.trailing_zeros() as usize);
         self.hook_claimed(id);
-        Some(id)
+        id
     }
 
     /// Seat `id`, if it is in range and free.
@@ -371,6 +447,13 @@ impl<'a> Core<'a> {
         if k > self.header.capacity || !self.admit(k) {
             return None;
         }
+        Some(self.claim_admitted_many(k))
+    }
+
+    /// `k` (≥ 1) seats as `(word, mask)` parts, for a caller that already holds
+    /// `k` admission units.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn claim_admitted_many(self, k: usize) -> Vec<(usize, usize)> {
         // The all-or-nothing decision is made: k units are ours, so k clear bits
         // exist for us.
         let mut parts: Vec<(usize, usize)> = Vec::new();
@@ -383,7 +466,7 @@ impl<'a> Core<'a> {
                 _ => parts.push((w, won)),
             }
         });
-        Some(parts)
+        parts
     }
 
     /// The one word scan, for one seat and for a group: sets `need` (≥ 1) clear

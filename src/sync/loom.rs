@@ -89,3 +89,11 @@ impl AtomicDoubleWord {
         }
     }
 }
+
+/// The wait queue's lock and the blocking waiters' parking (`wait` feature),
+/// modelled: loom explores every interleaving of lock, park and unpark. Loom has
+/// no clock, so no `park_timeout` (timed waits are not modelled).
+#[cfg(feature = "wait")]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(feature = "wait")]
+pub(crate) use loom::thread::{current as current_thread, park, Thread};

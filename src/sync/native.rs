@@ -93,3 +93,10 @@ pub(crate) fn thread_ticket() -> Option<usize> {
     }
     TICKET.try_with(|&t| t).ok()
 }
+
+/// The wait queue's lock and the blocking waiters' parking (`wait` feature):
+/// std's, natively; loom's under loom.
+#[cfg(feature = "wait")]
+pub(crate) use std::sync::{Mutex, MutexGuard};
+#[cfg(feature = "wait")]
+pub(crate) use std::thread::{current as current_thread, park, park_timeout, Thread};

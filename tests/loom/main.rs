@@ -33,3 +33,4 @@ fn model(name: &str, default_bound: usize, f: impl Fn() + Sync + Send + 'static)
 mod counters;
 mod seats;
 mod stacks;
+mod wait;

@@ -1,0 +1,294 @@
+//! Waiting for seats: acquire + release of one seat.
+//!
+//! - `wait/fast_path`: a free seat always exists (capacity 64, never full):
+//!   `try_reserve` against the waiting calls' fast path (`reserve_blocking`,
+//!   and async `reserve` polled once, with no executor). The waiting calls must
+//!   stay within 5% of `try_reserve`. Run it also with
+//!   `--no-default-features --features std` (no `wait` feature) to see the
+//!   release path without the waiting-flag test.
+//! - `wait/peers/{no_waiters,waiters}`: async `reserve()` (and
+//!   `reserve_blocking`) against `tokio::sync::Semaphore::acquire` and
+//!   `async_lock::Semaphore::acquire`, at 1, 2 and 8 threads. Without waiters:
+//!   capacity 64. With waiters: capacity 1 and a short critical section, so
+//!   every other thread waits (parks) on each acquire; 1 thread cannot wait.
+//!   Every async form runs on the same minimal executor (poll, park until
+//!   woken), so the numbers compare the primitives, not the executors.
+//!
+//! - `wait/fast_path_ratio`: the same fast-path comparison as median ratios of
+//!   interleaved bursts (printed; robust to a machine whose load changes during
+//!   the run, which sequential criterion groups are not).
+//!
+//! `cargo bench --bench wait`. Times are taken inside the worker threads
+//! (`common::time_threads`); 8 threads on 2 cores are oversubscribed.
+
+mod common;
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::Barrier;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{thread_label, time_threads};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use racefree::SeatPool;
+
+const THREADS: [usize; 3] = [1, 2, 8];
+
+/// The work done while holding a seat, the same for every form.
+#[inline]
+fn work() {
+    for i in 0..16_u32 {
+        black_box(i);
+    }
+}
+
+struct Unpark(thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+thread_local! {
+    static WAKER: Waker = Waker::from(Arc::new(Unpark(thread::current())));
+}
+
+/// Like `common::time_threads`, but the span from the first worker's start to
+/// the last one's end (each taken inside the workers): with waiters the seat is
+/// handed from thread to thread, and a worker that ran its operations alone
+/// before the others started must not count as fast.
+fn time_threads_span(threads: usize, iters: u64, op: impl Fn() + Sync) -> Duration {
+    let barrier = Barrier::new(threads);
+    let (op, barrier) = (&op, &barrier);
+    thread::scope(|s| {
+        let spans: Vec<(Instant, Instant)> = (0..threads)
+            .map(|_| {
+                s.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        op();
+                    }
+                    (start, Instant::now())
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().expect("benchmark worker panicked"))
+            .collect();
+        let first = spans.iter().map(|s| s.0).min().expect("a worker");
+        let last = spans.iter().map(|s| s.1).max().expect("a worker");
+        last - first
+    })
+}
+
+/// The fast path's cost relative to `try_reserve`, robust to a machine whose
+/// load changes while the benchmark runs: short bursts of each form, taken in
+/// turn, 201 times; prints the median of the per-round ratios (one thread,
+/// capacity 64, never full).
+fn fast_path_ratio(_: &mut Criterion) {
+    const BURST: u32 = 20_000;
+    let pool = SeatPool::new(64);
+    let time = |f: &dyn Fn()| {
+        let start = Instant::now();
+        for _ in 0..BURST {
+            f();
+        }
+        start.elapsed().as_secs_f64() * 1e9 / f64::from(BURST)
+    };
+    let try_reserve = || drop(black_box(pool.try_reserve().expect("never full")));
+    #[cfg(feature = "wait")]
+    let blocking = || drop(black_box(pool.reserve_blocking()));
+    #[cfg(feature = "wait")]
+    let polled = || {
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        let Poll::Ready(seat) = pin!(pool.reserve()).poll(&mut cx) else {
+            unreachable!("never full")
+        };
+        drop(black_box(seat));
+    };
+    // Each round times every form once, in a rotating order (no form always
+    // first), and `try_reserve` twice: the second, as a control, shows how far
+    // two runs of the same code differ (an A/A ratio).
+    type Form<'f> = &'f dyn Fn();
+    #[cfg_attr(not(feature = "wait"), allow(unused_mut))]
+    let mut forms: Vec<(&str, Form<'_>)> = vec![
+        ("try_reserve", &try_reserve),
+        ("try_reserve (control)", &try_reserve),
+    ];
+    #[cfg(feature = "wait")]
+    forms.extend([
+        ("reserve_blocking", &blocking as Form<'_>),
+        ("reserve polled once", &polled as Form<'_>),
+    ]);
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
+    for round in 0..201 {
+        let mut t = vec![0.0; forms.len()];
+        for i in 0..forms.len() {
+            let at = (i + round) % forms.len();
+            t[at] = time(forms[at].1);
+        }
+        for i in 0..forms.len() {
+            times[i].push(t[i]);
+            ratios[i].push(t[i] / t[0]);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    println!(
+        "wait/fast_path_ratio: 1 thread, capacity 64, acquire + release, median of 201 rounds in rotating order (wait feature: {})",
+        cfg!(feature = "wait")
+    );
+    for i in 0..forms.len() {
+        println!(
+            "    {:<22} {:>6.2} ns   / try_reserve = {:.3}",
+            forms[i].0,
+            median(&mut times[i]),
+            median(&mut ratios[i])
+        );
+    }
+}
+
+/// The minimal executor every async form runs on: poll; park until woken.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    WAKER.with(|waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+            thread::park();
+        }
+    })
+}
+
+fn fast_path(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wait/fast_path");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for threads in THREADS {
+        group.throughput(Throughput::Elements(threads as u64));
+        let label = thread_label(threads);
+        let pool = SeatPool::new(64);
+        group.bench_function(BenchmarkId::new("try_reserve", &label), |b| {
+            b.iter_custom(|iters| {
+                time_threads(threads, iters, |_, _| {
+                    let seat = pool.try_reserve().expect("never full");
+                    black_box(seat.id());
+                })
+            })
+        });
+        #[cfg(feature = "wait")]
+        {
+            group.bench_function(BenchmarkId::new("reserve_blocking", &label), |b| {
+                b.iter_custom(|iters| {
+                    time_threads(threads, iters, |_, _| {
+                        let seat = pool.reserve_blocking();
+                        black_box(seat.id());
+                    })
+                })
+            });
+            group.bench_function(BenchmarkId::new("reserve_polled_once", &label), |b| {
+                b.iter_custom(|iters| {
+                    time_threads(threads, iters, |_, _| {
+                        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+                        let Poll::Ready(seat) = pin!(pool.reserve()).poll(&mut cx) else {
+                            unreachable!("never full")
+                        };
+                        black_box(seat.id());
+                    })
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn peers(c: &mut Criterion) {
+    for (name, capacity) in [("no_waiters", 64), ("waiters", 1)] {
+        let mut group = c.benchmark_group(format!("wait/peers/{name}"));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(1));
+        for threads in THREADS {
+            if capacity == 1 && threads == 1 {
+                continue; // one thread never waits
+            }
+            group.throughput(Throughput::Elements(threads as u64));
+            let label = thread_label(threads);
+            // Without waiters each worker's own time (as every other bench);
+            // with waiters the span over all workers (see `time_threads_span`).
+            let time = |threads: usize, iters: u64, op: &(dyn Fn() + Sync)| {
+                if capacity == 1 {
+                    time_threads_span(threads, iters, op)
+                } else {
+                    time_threads(threads, iters, |_, _| op())
+                }
+            };
+
+            #[cfg(feature = "wait")]
+            {
+                let pool = SeatPool::new(capacity);
+                group.bench_function(BenchmarkId::new("racefree_reserve", &label), |b| {
+                    b.iter_custom(|iters| {
+                        time(threads, iters, &|| {
+                            let seat = block_on(pool.reserve());
+                            work();
+                            drop(seat);
+                        })
+                    })
+                });
+                group.bench_function(BenchmarkId::new("racefree_blocking", &label), |b| {
+                    b.iter_custom(|iters| {
+                        time(threads, iters, &|| {
+                            let seat = pool.reserve_blocking();
+                            work();
+                            drop(seat);
+                        })
+                    })
+                });
+            }
+
+            let tokio_sem = tokio::sync::Semaphore::new(capacity);
+            group.bench_function(BenchmarkId::new("tokio_semaphore", &label), |b| {
+                b.iter_custom(|iters| {
+                    time(threads, iters, &|| {
+                        let permit = block_on(tokio_sem.acquire()).expect("never closed");
+                        work();
+                        drop(permit);
+                    })
+                })
+            });
+
+            let async_lock_sem = async_lock::Semaphore::new(capacity);
+            group.bench_function(BenchmarkId::new("async_lock_semaphore", &label), |b| {
+                b.iter_custom(|iters| {
+                    time(threads, iters, &|| {
+                        let guard = block_on(async_lock_sem.acquire());
+                        work();
+                        drop(guard);
+                    })
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, fast_path_ratio, fast_path, peers);
+criterion_main!(benches);
