@@ -10,7 +10,7 @@ fi
 ci_run cargo run --release --example races -- --quick
 
 ci_banner "examples of real use"
-for example in static_pool booking_service metrics; do
+for example in static_pool booking_service metrics wait_service wait_workers; do
     ci_run cargo run --release --example "$example"
 done
 
