@@ -31,6 +31,7 @@ crate::const_fn! {
 /// How many packed words the full-word summary of a pool of `capacity` seats
 /// takes: one bit per bitmap word (about 0.1% of a padded heap bitmap), or none
 /// for a pool of at most [`SUMMARY_MIN_WORDS`] words.
+#[cfg(feature = "alloc")]
 #[inline]
 pub(crate) const fn summary_words(capacity: usize) -> usize {
     let words = bits::words_for(capacity);
@@ -45,6 +46,7 @@ pub(crate) const fn summary_words(capacity: usize) -> usize {
 /// costs less than keeping the summary up to date when a small pool is nearly
 /// full (measured with `cargo bench --bench seat_scale`). Under loom every pool
 /// keeps one, so that the models' small pools check it.
+#[cfg(feature = "alloc")]
 pub(crate) const SUMMARY_MIN_WORDS: usize = if cfg!(loom) { 0 } else { 32 };
 
 /// Everything a pool has besides its words. A storage keeps it next to (or, in
@@ -184,7 +186,8 @@ impl<'a> Core<'a> {
     }
 
     /// This view with a full-word summary: `summary_words(capacity)` packed words,
-    /// all zero when the pool is new.
+    /// all zero when the pool is new. (Only the heap storage keeps one.)
+    #[cfg(feature = "alloc")]
     #[inline]
     pub(crate) fn with_summary(self, summary: &'a [Word]) -> Self {
         debug_assert_eq!(summary.len(), summary_words(self.header.capacity));
