@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::{client, server, unique, wait_until, PgOptions, PgServer};
+use common::{client, server, unique, wait_until, waits_on_lock, PgOptions, PgServer};
 use racefree_conformance::support::{kill_and_reap, spawn_fault_child};
 use racefree_postgres::postgres::Client;
 use racefree_postgres::{Error, Hold, PgBoundedCounter, PgSeatPool, RequestId, Table, Ticket};
@@ -312,16 +312,9 @@ fn connection_terminated_mid_transaction() {
     let e = std::thread::scope(|s| {
         let waiter = s.spawn(|| pool.try_reserve_seat_with(&mut b, 1, &rid));
         // Bounded wait until b's statement is waiting on the lock.
-        assert!(wait_until(Duration::from_secs(20), || {
-            admin
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
-                    &[&bpid],
-                )
-                .unwrap()
-                .get::<_, i64>(0)
-                == 1
-        }));
+        assert!(wait_until(Duration::from_secs(20), || waits_on_lock(
+            &mut admin, bpid
+        )));
         admin
             .execute("SELECT pg_terminate_backend($1)", &[&bpid])
             .unwrap();

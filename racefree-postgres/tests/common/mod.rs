@@ -25,3 +25,16 @@ pub fn client(srv: &PgServer) -> Client {
 pub fn unique(prefix: &str) -> Table {
     Table::new("t", &fresh_name(prefix, '_')).unwrap()
 }
+
+/// Whether backend `pid` is waiting on a lock right now, read from
+/// `pg_stat_activity` on `admin`.
+pub fn waits_on_lock(admin: &mut Client, pid: i32) -> bool {
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+            &[&pid],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 1
+}
