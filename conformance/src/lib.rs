@@ -13,6 +13,8 @@
 //!   for tests, demos and benchmarks (no dependency on any Redis client);
 //! - [`postgres_server`]: the same for a throwaway PostgreSQL 15 cluster
 //!   (`initdb` in a temporary directory, 127.0.0.1 only, stopped on drop);
+//! - [`support`]: a free port, fresh temporary directories and names, bounded
+//!   polling and the killed-client fault child, for the servers and tier tests;
 //! - [`untagged_stack`]: a DELIBERATELY BROKEN (untagged) index stack beside the
 //!   same algorithm with a tag, for the ABA tests, loom models and demo.
 //!
@@ -25,5 +27,6 @@ pub mod models;
 pub mod postgres_server;
 pub mod server;
 pub mod subjects;
+pub mod support;
 pub mod synth;
 pub mod untagged_stack;

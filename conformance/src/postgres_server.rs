@@ -22,10 +22,9 @@
 //!
 //! A missing binary is a test failure with a clear message, never a skip.
 
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
+use crate::support;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How a server is started.
@@ -120,7 +119,7 @@ impl PgServer {
         };
         let mut last_err = String::new();
         for _ in 0..START_ATTEMPTS {
-            s.port = free_port();
+            s.port = support::free_port();
             match s.spawn_and_wait() {
                 Ok(()) => return s,
                 Err(e) => last_err = e,
@@ -373,24 +372,7 @@ fn as_server_user(program: &Path) -> Command {
     }
 }
 
-fn free_port() -> u16 {
-    // Bind port 0, read the port the OS chose, release it for the server.
-    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port on 127.0.0.1")
-}
-
 fn fresh_temp_dir() -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
     // Not under a root-only directory: the postgres user must reach it.
-    PathBuf::from("/tmp").join(format!(
-        "racefree-pg-{}-{}-{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
+    support::fresh_temp_dir(Path::new("/tmp"), "racefree-pg")
 }

@@ -13,11 +13,11 @@
 //!
 //! A missing binary is a test failure with a clear message, never a skip.
 
+use crate::support;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How a server is started.
@@ -71,7 +71,7 @@ impl RedisServer {
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         let mut last_err = String::new();
         for _ in 0..START_ATTEMPTS {
-            let port = opts.port.unwrap_or_else(free_port);
+            let port = opts.port.unwrap_or_else(support::free_port);
             match spawn(&opts, port, &dir) {
                 Ok(child) => {
                     let mut s = RedisServer {
@@ -218,25 +218,8 @@ fn spawn(opts: &ServerOptions, port: u16, dir: &Path) -> Result<Child, String> {
     })
 }
 
-fn free_port() -> u16 {
-    // Bind port 0, read the port the OS chose, release it for the server.
-    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port on 127.0.0.1")
-}
-
 fn fresh_temp_dir() -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!(
-        "racefree-redis-{}-{}-{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
+    support::fresh_temp_dir(&std::env::temp_dir(), "racefree-redis")
 }
 
 fn raw_command(port: u16, command: &str) -> std::io::Result<String> {

@@ -4,9 +4,11 @@
 //! same workload drives the real `racefree` types, a Mutex-based reference that must
 //! always pass, and a known-bad implementation that the checker must catch.
 
-use crate::harness::Rng;
+use crate::harness::{campaign, Expect, Rng, Shape, Tally};
 use crate::history::{History, Recorder};
-use crate::models::{BoundedOp, CounterOp, SeatErr, SeatOp, SeatRet, StackOp, StackRet};
+use crate::models::{
+    BoundedModel, BoundedOp, CounterModel, CounterOp, SeatErr, SeatOp, SeatRet, StackOp, StackRet,
+};
 
 // ---------------------------------------------------------------- counters
 
@@ -133,6 +135,78 @@ pub fn bounded_total<C: BoundedLike>(
             "final value disagrees with the successful calls"
         );
     }
+}
+
+/// A [`campaign`] of [`counter_ops`] on fresh counters from `make`, each
+/// starting at 0, checked against `CounterModel(0)` and [`counter_total`];
+/// every history must be linearizable.
+pub fn counter_campaign<C: CounterLike>(name: &str, shape: Shape, make: impl Fn() -> C) -> Tally {
+    campaign(
+        name,
+        shape,
+        make,
+        |_| CounterModel(0),
+        |c, t, r, rec| counter_ops(c, t, r, rec, shape.ops),
+        counter_total,
+        Expect::Linearizable,
+    )
+    .0
+}
+
+/// A [`campaign`] of [`bounded_ops`] on fresh bounded counters from `make`,
+/// each created at `initial` with bound `max`, checked against
+/// `BoundedModel { value: get(), max }` and [`bounded_total`]; every history
+/// must be linearizable.
+pub fn bounded_campaign<C: BoundedLike>(
+    name: &str,
+    shape: Shape,
+    initial: u64,
+    max: u64,
+    make: impl Fn() -> C,
+) -> Tally {
+    bounded_rounds(
+        name,
+        shape,
+        max,
+        make,
+        bounded_total(initial),
+        Expect::Linearizable,
+    )
+}
+
+/// The control for a known-broken bounded counter with bound `max`: the same
+/// workload and model as [`bounded_campaign`], no quiescent check, and the
+/// checker must reject a history ([`Expect::Rejection`]).
+pub fn bounded_rejection<C: BoundedLike>(
+    name: &str,
+    shape: Shape,
+    max: u64,
+    make: impl Fn() -> C,
+) -> Tally {
+    bounded_rounds(name, shape, max, make, |_, _| {}, Expect::Rejection)
+}
+
+fn bounded_rounds<C: BoundedLike>(
+    name: &str,
+    shape: Shape,
+    max: u64,
+    make: impl Fn() -> C,
+    after: impl Fn(&C, &History<BoundedOp, Result<u64, u64>>),
+    expect: Expect,
+) -> Tally {
+    campaign(
+        name,
+        shape,
+        make,
+        |c| BoundedModel {
+            value: c.get(),
+            max,
+        },
+        |c, t, r, rec| bounded_ops(c, t, r, rec, shape.ops),
+        after,
+        expect,
+    )
+    .0
 }
 
 // ---------------------------------------------------------------- stacks

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{client, server, unique, wait_until};
+use common::{client, server, unique, wait_until, waits_on_lock};
 use racefree_postgres::{
     Error, Hold, PgBoundedCounter, PgCounter, PgSeatPool, RequestId, Table, Ticket, MAX_VALUE,
 };
@@ -461,16 +461,9 @@ fn same_request_id_at_once_acts_once() {
     let second = std::thread::scope(|s| {
         let h = s.spawn(|| pool.try_reserve_with(&mut b, &rid));
         // Bounded wait until b waits on a's uncommitted reply row.
-        assert!(wait_until(Duration::from_secs(20), || {
-            admin
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
-                    &[&bpid],
-                )
-                .unwrap()
-                .get::<_, i64>(0)
-                == 1
-        }));
+        assert!(wait_until(Duration::from_secs(20), || waits_on_lock(
+            &mut admin, bpid
+        )));
         tx.commit().unwrap();
         h.join().unwrap()
     });

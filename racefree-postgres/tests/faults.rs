@@ -14,12 +14,11 @@
 
 mod common;
 
-use common::{client, server, unique, wait_until, PgOptions, PgServer};
+use common::{client, server, unique, wait_until, waits_on_lock, PgOptions, PgServer};
+use racefree_conformance::support::{kill_and_reap, spawn_fault_child};
 use racefree_postgres::postgres::Client;
 use racefree_postgres::{Error, Hold, PgBoundedCounter, PgSeatPool, RequestId, Table, Ticket};
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -42,36 +41,12 @@ fn client_killed_mid_hold_loses_its_hold_not_its_tickets() {
     let mut c = client(&srv);
     let t = unique("crash");
     let pool = PgSeatPool::create(&mut c, &t, 4).unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "client_killed_mid_hold_loses_its_hold_not_its_tickets",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(CHILD_ENV, format!("{}|{}", srv.conn_str(), t.name()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the child client");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut held, mut booked) = (Vec::new(), Vec::new());
-    for line in lines.by_ref().take(200) {
-        let line = line.expect("child stdout");
-        let Some(at) = line.find("CHILD ") else {
-            continue;
-        };
-        let words: Vec<&str> = line[at..].split_whitespace().collect();
-        match words.as_slice() {
-            ["CHILD", "HELD", id] => held.push(id.parse::<usize>().unwrap()),
-            ["CHILD", "BOOKED", id, token] => {
-                booked.push((id.parse::<usize>().unwrap(), token.to_string()))
-            }
-            ["CHILD", "READY"] => break,
-            _ => {}
-        }
-    }
+    let (child, report) = spawn_fault_child(
+        "client_killed_mid_hold_loses_its_hold_not_its_tickets",
+        CHILD_ENV,
+        &format!("{}|{}", srv.conn_str(), t.name()),
+    );
+    let (held, mut booked) = (report.held, report.booked);
     assert_eq!((held.len(), booked.len()), (2, 1), "child did not report");
     // Its rows, read directly (not `available()`, which would depend on how
     // fast this runs against the lease): two holds and one booking.
@@ -93,9 +68,7 @@ fn client_killed_mid_hold_loses_its_hold_not_its_tickets() {
     want.push((booked[0].0, true));
     want.sort_unstable();
     assert_eq!(rows, want);
-    child.kill().expect("SIGKILL the child"); // Child::kill is SIGKILL on Unix
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "the child was killed, not finished");
+    kill_and_reap(child);
 
     // Its holds come back after the lease (server clock); its ticket does not.
     assert!(
@@ -339,16 +312,9 @@ fn connection_terminated_mid_transaction() {
     let e = std::thread::scope(|s| {
         let waiter = s.spawn(|| pool.try_reserve_seat_with(&mut b, 1, &rid));
         // Bounded wait until b's statement is waiting on the lock.
-        assert!(wait_until(Duration::from_secs(20), || {
-            admin
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
-                    &[&bpid],
-                )
-                .unwrap()
-                .get::<_, i64>(0)
-                == 1
-        }));
+        assert!(wait_until(Duration::from_secs(20), || waits_on_lock(
+            &mut admin, bpid
+        )));
         admin
             .execute("SELECT pg_terminate_backend($1)", &[&bpid])
             .unwrap();

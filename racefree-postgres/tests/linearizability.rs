@@ -16,24 +16,18 @@ mod common;
 
 use common::{server, PgServer};
 use racefree_conformance::harness::{campaign, Expect, Shape};
-use racefree_conformance::models::{BoundedModel, CounterModel, SeatErr, SeatModel};
+use racefree_conformance::models::{SeatErr, SeatModel};
 use racefree_conformance::subjects::{
-    bounded_ops, bounded_total, counter_ops, counter_total, pool_all_free, pool_ops, BoundedLike,
+    bounded_campaign, bounded_rejection, counter_campaign, pool_all_free, pool_ops, BoundedLike,
     CounterLike, PoolLike,
 };
+use racefree_conformance::support::fresh_name;
 use racefree_postgres::postgres::Client;
 use racefree_postgres::{Hold, PgBoundedCounter, PgCounter, PgSeatPool, Table, Ticket};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-static ROUND: AtomicU64 = AtomicU64::new(0);
-
 fn fresh(prefix: &str) -> Table {
-    Table::new(
-        "lin",
-        &format!("{prefix}_{}", ROUND.fetch_add(1, Ordering::Relaxed)),
-    )
-    .unwrap()
+    Table::new("lin", &fresh_name(prefix, '_')).unwrap()
 }
 
 /// Seats that other in-flight calls may have *promised* (see `SeatModel`):
@@ -279,23 +273,17 @@ fn lin_pg_seat_pool() {
 fn lin_pg_bounded_counter() {
     let srv = server();
     let conns = setup(&srv);
-    let s = Shape::new(4, 6, 150);
-    campaign(
+    bounded_campaign(
         "PgBoundedCounter(2, max 4)",
-        s,
+        Shape::new(4, 6, 150),
+        2,
+        4,
         || Bounded {
             counter: conns
                 .with(|c| PgBoundedCounter::create(c, &fresh("b"), 2, 4))
                 .unwrap(),
             conns: &conns,
         },
-        |c| BoundedModel {
-            value: c.get(),
-            max: c.counter.max(),
-        },
-        |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
-        bounded_total(2),
-        Expect::Linearizable,
     );
 }
 
@@ -303,21 +291,12 @@ fn lin_pg_bounded_counter() {
 fn lin_pg_counter() {
     let srv = server();
     let conns = setup(&srv);
-    let s = Shape::new(4, 6, 150);
-    campaign(
-        "PgCounter",
-        s,
-        || Counter {
-            counter: conns
-                .with(|c| PgCounter::create(c, &fresh("c"), 0))
-                .unwrap(),
-            conns: &conns,
-        },
-        |_| CounterModel(0),
-        |c, t, r, rec| counter_ops(c, t, r, rec, s.ops),
-        counter_total,
-        Expect::Linearizable,
-    );
+    counter_campaign("PgCounter", Shape::new(4, 6, 150), || Counter {
+        counter: conns
+            .with(|c| PgCounter::create(c, &fresh("c"), 0))
+            .unwrap(),
+        conns: &conns,
+    });
 }
 
 /// The control: the same checker, the same workload, a SELECT-then-UPDATE
@@ -330,31 +309,20 @@ fn lin_naive_select_then_update_is_rejected() {
         rounds: 400,
         ..Shape::new(4, 6, 0)
     };
-    campaign(
-        "naive SELECT-then-UPDATE bounded counter",
-        s,
-        || {
-            let t = fresh("naive");
-            conns.with(|c| {
-                c.batch_execute(&format!(
-                    "CREATE TABLE lin.{} (value bigint NOT NULL); INSERT INTO lin.{} VALUES (2)",
-                    t.name(),
-                    t.name()
-                ))
-                .unwrap()
-            });
-            NaiveBounded {
-                table: format!("lin.{}", t.name()),
-                max: 4,
-                conns: &conns,
-            }
-        },
-        |c| BoundedModel {
-            value: c.get(),
-            max: c.max,
-        },
-        |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
-        |_, _| {},
-        Expect::Rejection,
-    );
+    bounded_rejection("naive SELECT-then-UPDATE bounded counter", s, 4, || {
+        let t = fresh("naive");
+        conns.with(|c| {
+            c.batch_execute(&format!(
+                "CREATE TABLE lin.{} (value bigint NOT NULL); INSERT INTO lin.{} VALUES (2)",
+                t.name(),
+                t.name()
+            ))
+            .unwrap()
+        });
+        NaiveBounded {
+            table: format!("lin.{}", t.name()),
+            max: 4,
+            conns: &conns,
+        }
+    });
 }

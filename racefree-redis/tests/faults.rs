@@ -14,13 +14,13 @@ mod common;
 use common::{raw, server, wait_until, ServerOptions};
 use racefree_conformance::harness::prepared_together;
 use racefree_conformance::server::RedisServer;
+use racefree_conformance::support::{kill_and_reap, spawn_fault_child};
 use racefree_redis::redis;
 use racefree_redis::{
     Config, Error, RedisBoundedCounter, RedisCounter, RedisSeatPool, RequestId, Ticket,
 };
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 use std::time::Duration;
 
 /// Set in the child process that fault 1 spawns: `URL POOL`.
@@ -38,43 +38,15 @@ fn client_killed_mid_hold_loses_its_hold_not_its_tickets() {
     }
     let srv = server();
     let pool = RedisSeatPool::create(srv.url(), "crash", 4).unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "client_killed_mid_hold_loses_its_hold_not_its_tickets",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(CHILD_ENV, format!("{} crash", srv.url()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the child client");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut held, mut booked) = (Vec::new(), Vec::new());
-    // The child prints what it holds and booked, then READY; read at most 200 lines.
-    for line in lines.by_ref().take(200) {
-        let line = line.expect("child stdout");
-        // libtest may print "test NAME ... " on the same line first.
-        let Some(at) = line.find("CHILD ") else {
-            continue;
-        };
-        let words: Vec<&str> = line[at..].split_whitespace().collect();
-        match words.as_slice() {
-            ["CHILD", "HELD", id] => held.push(id.parse::<usize>().unwrap()),
-            ["CHILD", "BOOKED", id, token] => {
-                booked.push((id.parse::<usize>().unwrap(), token.to_string()))
-            }
-            ["CHILD", "READY"] => break,
-            _ => {}
-        }
-    }
+    let (child, report) = spawn_fault_child(
+        "client_killed_mid_hold_loses_its_hold_not_its_tickets",
+        CHILD_ENV,
+        &format!("{} crash", srv.url()),
+    );
+    let (held, mut booked) = (report.held, report.booked);
     assert_eq!((held.len(), booked.len()), (2, 1), "child did not report");
     assert_eq!(pool.available().unwrap(), 1);
-    child.kill().expect("SIGKILL the child"); // Child::kill is SIGKILL on Unix
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "the child was killed, not finished");
+    kill_and_reap(child);
 
     // Its holds come back after the lease (server clock); its ticket does not.
     assert!(

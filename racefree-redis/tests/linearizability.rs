@@ -13,20 +13,18 @@ mod common;
 use common::server;
 use racefree_conformance::checker::SequentialModel;
 use racefree_conformance::harness::{campaign, Expect, Shape};
-use racefree_conformance::models::{BoundedModel, BoundedOp, CounterModel, SeatErr, SeatModel};
+use racefree_conformance::models::{BoundedModel, BoundedOp, SeatErr, SeatModel};
 use racefree_conformance::subjects::{
-    bounded_ops, bounded_total, counter_ops, counter_total, pool_all_free, pool_ops, BoundedLike,
+    bounded_campaign, bounded_rejection, counter_campaign, pool_all_free, pool_ops, BoundedLike,
     CounterLike, PoolLike,
 };
+use racefree_conformance::support::fresh_name;
 use racefree_redis::redis::{self, Commands};
 use racefree_redis::{Hold, Holds, RedisBoundedCounter, RedisCounter, RedisSeatPool, Ticket};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-static ROUND: AtomicU64 = AtomicU64::new(0);
-
 fn fresh(prefix: &str) -> String {
-    format!("{prefix}-{}", ROUND.fetch_add(1, Ordering::Relaxed))
+    fresh_name(prefix, '-')
 }
 
 // ---------------------------------------------------------------- subjects
@@ -186,18 +184,12 @@ fn lin_redis_seat_pool() {
 fn lin_redis_bounded_counter() {
     let srv = server();
     let url = srv.url();
-    let s = Shape::new(4, 6, 200);
-    campaign(
+    bounded_campaign(
         "RedisBoundedCounter(2, max 4)",
-        s,
+        Shape::new(4, 6, 200),
+        2,
+        4,
         || Bounded(RedisBoundedCounter::create(url.as_str(), &fresh("lin-b"), 2, 4).unwrap()),
-        |c| BoundedModel {
-            value: c.get(),
-            max: c.0.max(),
-        },
-        |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
-        bounded_total(2),
-        Expect::Linearizable,
     );
 }
 
@@ -205,16 +197,9 @@ fn lin_redis_bounded_counter() {
 fn lin_redis_counter() {
     let srv = server();
     let url = srv.url();
-    let s = Shape::new(4, 6, 200);
-    campaign(
-        "RedisCounter",
-        s,
-        || Ids(RedisCounter::create(url.as_str(), &fresh("lin-c"), 0).unwrap()),
-        |_| CounterModel(0),
-        |c, t, r, rec| counter_ops(c, t, r, rec, s.ops),
-        counter_total,
-        Expect::Linearizable,
-    );
+    counter_campaign("RedisCounter", Shape::new(4, 6, 200), || {
+        Ids(RedisCounter::create(url.as_str(), &fresh("lin-c"), 0).unwrap())
+    });
 }
 
 /// The control: the same checker, the same workload, a GET/check/SET counter on
@@ -227,29 +212,18 @@ fn lin_naive_get_set_is_rejected() {
         rounds: 500,
         ..Shape::new(4, 6, 0)
     };
-    campaign(
-        "naive GET/SET bounded counter on Redis",
-        s,
-        || {
-            let key = fresh("naive");
-            let client = redis::Client::open(url.as_str()).unwrap();
-            let mut c = client.get_connection().unwrap();
-            let _: () = c.set(&key, 2).unwrap();
-            NaiveBounded {
-                client,
-                idle: Mutex::new(vec![c]),
-                key,
-                max: 4,
-            }
-        },
-        |c| BoundedModel {
-            value: c.get(),
-            max: c.max,
-        },
-        |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
-        |_, _| {},
-        Expect::Rejection,
-    );
+    bounded_rejection("naive GET/SET bounded counter on Redis", s, 4, || {
+        let key = fresh("naive");
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut c = client.get_connection().unwrap();
+        let _: () = c.set(&key, 2).unwrap();
+        NaiveBounded {
+            client,
+            idle: Mutex::new(vec![c]),
+            key,
+            max: 4,
+        }
+    });
     let _ = BoundedOp::Get; // the workload's ops, for the reader
     let _: fn(&BoundedModel, &BoundedOp, &Result<u64, u64>) -> Option<BoundedModel> =
         SequentialModel::step;

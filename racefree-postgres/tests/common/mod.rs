@@ -5,10 +5,11 @@
 #[allow(unused_imports)]
 pub use racefree_conformance::postgres_server::PgOptions;
 pub use racefree_conformance::postgres_server::PgServer;
+use racefree_conformance::support::fresh_name;
+#[allow(unused_imports)]
+pub use racefree_conformance::support::wait_until;
 use racefree_postgres::postgres::Client;
 use racefree_postgres::Table;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 /// A fresh server on 127.0.0.1 (stopped when the returned value drops).
 pub fn server() -> PgServer {
@@ -22,26 +23,18 @@ pub fn client(srv: &PgServer) -> Client {
 
 /// A table name no other test in this process uses, in schema `t`.
 pub fn unique(prefix: &str) -> Table {
-    static N: AtomicU64 = AtomicU64::new(0);
-    Table::new(
-        "t",
-        &format!("{prefix}_{}", N.fetch_add(1, Ordering::Relaxed)),
-    )
-    .unwrap()
+    Table::new("t", &fresh_name(prefix, '_')).unwrap()
 }
 
-/// Polls `cond` every 20 ms, at most `limit` in total (and at most 1000 times);
-/// returns whether it became true. Waiting is bounded; nothing asserts speed.
-pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    for _ in 0..1000 {
-        if cond() {
-            return true;
-        }
-        if start.elapsed() > limit {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    cond()
+/// Whether backend `pid` is waiting on a lock right now, read from
+/// `pg_stat_activity` on `admin`.
+pub fn waits_on_lock(admin: &mut Client, pid: i32) -> bool {
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+            &[&pid],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 1
 }

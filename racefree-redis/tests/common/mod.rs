@@ -5,9 +5,10 @@
 use racefree_conformance::server::RedisServer;
 #[allow(unused_imports)]
 pub use racefree_conformance::server::ServerOptions;
+use racefree_conformance::support::fresh_name;
+#[allow(unused_imports)]
+pub use racefree_conformance::support::wait_until;
 use racefree_redis::redis;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 /// A fresh server on 127.0.0.1 (killed when the returned value drops).
 pub fn server() -> RedisServer {
@@ -16,8 +17,7 @@ pub fn server() -> RedisServer {
 
 /// A name no other test in this process uses.
 pub fn unique(prefix: &str) -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    format!("{prefix}-{}", N.fetch_add(1, Ordering::Relaxed))
+    fresh_name(prefix, '-')
 }
 
 /// A plain client connection, for poking at keys directly.
@@ -25,20 +25,4 @@ pub fn raw(url: &str) -> redis::Connection {
     redis::Client::open(url)
         .and_then(|c| c.get_connection())
         .expect("connect to the test server")
-}
-
-/// Polls `cond` every 20 ms, at most `limit` in total (and at most 1000 times);
-/// returns whether it became true. Waiting is bounded; nothing asserts speed.
-pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    for _ in 0..1000 {
-        if cond() {
-            return true;
-        }
-        if start.elapsed() > limit {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    cond()
 }

@@ -1,0 +1,115 @@
+//! Small helpers shared by the throwaway servers ([`crate::server`],
+//! [`crate::postgres_server`]) and by every tier's integration tests: a free
+//! port, a fresh temporary directory, fresh names, bounded polling, and the
+//! "re-run this test binary as a client, then kill it" fault child.
+
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A port on 127.0.0.1 that was free a moment ago: bind port 0, read the port
+/// the OS chose, release it for the server.
+pub fn free_port() -> u16 {
+    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port on 127.0.0.1")
+}
+
+/// A path under `parent` that no other call in any process has returned:
+/// `PREFIX-PID-N-NANOS`. Not created.
+pub fn fresh_temp_dir(parent: &Path, prefix: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    parent.join(format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// `PREFIX` `SEP` `N`, with `N` never repeated within this process: a key or
+/// table name no other test in the process uses.
+pub fn fresh_name(prefix: &str, sep: char) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("{prefix}{sep}{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Polls `cond` every 20 ms, at most `limit` in total (and at most 1000 times);
+/// returns whether it became true. Waiting is bounded; nothing asserts speed.
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    for _ in 0..1000 {
+        if cond() {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+/// What a fault child reported before it was killed: the seats it holds and
+/// the `(seat, token)` it booked.
+#[derive(Debug, Default)]
+pub struct ChildReport {
+    /// `CHILD HELD ID` lines.
+    pub held: Vec<usize>,
+    /// `CHILD BOOKED ID TOKEN` lines.
+    pub booked: Vec<(usize, String)>,
+}
+
+/// Re-runs this test binary on the single test `test` (`--exact`, one thread)
+/// with `env_key=env_value` set, stdout piped, and reads its report up to
+/// `CHILD READY` (at most 200 lines). The child plays a client that the caller
+/// then kills with [`kill_and_reap`].
+pub fn spawn_fault_child(test: &str, env_key: &str, env_value: &str) -> (Child, ChildReport) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(env_key, env_value)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the child client");
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut report = ChildReport::default();
+    let mut line = String::new();
+    for _ in 0..200 {
+        line.clear();
+        if reader.read_line(&mut line).expect("child stdout") == 0 {
+            break;
+        }
+        // libtest may print "test NAME ... " on the same line first.
+        let Some(at) = line.find("CHILD ") else {
+            continue;
+        };
+        let words: Vec<&str> = line[at..].split_whitespace().collect();
+        match words.as_slice() {
+            ["CHILD", "HELD", id] => report.held.push(id.parse::<usize>().unwrap()),
+            ["CHILD", "BOOKED", id, token] => report
+                .booked
+                .push((id.parse::<usize>().unwrap(), token.to_string())),
+            ["CHILD", "READY"] => break,
+            _ => {}
+        }
+    }
+    // Keep the pipe open until the child is killed, as if still reading.
+    child.stdout = Some(reader.into_inner());
+    (child, report)
+}
+
+/// SIGKILLs `child` (`Child::kill` is SIGKILL on Unix), waits for it, and
+/// asserts it did not finish by itself.
+pub fn kill_and_reap(mut child: Child) {
+    child.kill().expect("SIGKILL the child");
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the child was killed, not finished");
+}
