@@ -278,11 +278,15 @@ fn lin_pg_bounded_counter() {
         Shape::new(4, 6, 150),
         2,
         4,
-        || Bounded {
-            counter: conns
+        || {
+            let counter = conns
                 .with(|c| PgBoundedCounter::create(c, &fresh("b"), 2, 4))
-                .unwrap(),
-            conns: &conns,
+                .unwrap();
+            assert_eq!(counter.max(), 4, "max() reads back the bound");
+            Bounded {
+                counter,
+                conns: &conns,
+            }
         },
     );
 }

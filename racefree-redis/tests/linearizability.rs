@@ -189,7 +189,11 @@ fn lin_redis_bounded_counter() {
         Shape::new(4, 6, 200),
         2,
         4,
-        || Bounded(RedisBoundedCounter::create(url.as_str(), &fresh("lin-b"), 2, 4).unwrap()),
+        || {
+            let c = RedisBoundedCounter::create(url.as_str(), &fresh("lin-b"), 2, 4).unwrap();
+            assert_eq!(c.max(), 4, "max() reads back the bound");
+            Bounded(c)
+        },
     );
 }
 
