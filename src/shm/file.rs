@@ -297,12 +297,12 @@ impl Mapping {
     /// `len` consecutive `T`s from byte `offset`.
     pub(crate) fn slice<T: InPlace>(&self, offset: usize, len: usize) -> &[T] {
         let ptr = self.ptr::<T>(offset, len);
-        // SAFETY: aligned (checked) and in bounds; `T: InPlace` is an atomic or
-        // the seat header, so every access after initialisation goes through
-        // atomics (or reads integers written before the file was published, which
-        // processes never write again), and shared references are what they are
-        // made for; the bytes are initialised (a file's pages read as zeros).
-        // The mapping lives as long as `self`, and the borrow is tied to `&self`.
+        // `T: InPlace` is an atomic or the seat header: after initialisation every
+        // access goes through atomics, or reads integers written before the file
+        // was published, which no process writes again.
+        // SAFETY: aligned and in bounds (`ptr` checked both), initialised (a file's
+        // pages read as zeros), shared as above, and borrowed no longer than the
+        // mapping lives (the borrow is tied to `&self`).
         unsafe { std::slice::from_raw_parts(ptr, len) }
     }
 
