@@ -301,7 +301,6 @@ fn thread_index() -> usize {
 /// threads tend to land on different cells; within a thread the cell may change
 /// with call depth, which costs a cache line, never correctness.
 #[inline]
-#[cfg_attr(loom, allow(dead_code))] // loom's ticket is always there
 fn stack_hash() -> usize {
     let probe = 0u8;
     // Only the address's value is used, never turned back into a pointer.

@@ -92,7 +92,6 @@ cas_atomic!(AtomicDoubleWord, DoubleWord);
 ///
 /// Callers name the orderings and the operations they pair with.
 #[inline]
-#[cfg_attr(not(racefree_atomic_64), allow(dead_code))] // only the 64-bit counters use it
 pub(crate) fn cas_update<A: CasAtomic>(
     atomic: &A,
     load: Ordering,
