@@ -139,7 +139,9 @@ pub struct Core<'a> {
     /// logical word `w` was seen full (see "The full-word summary" on
     /// [`Core::claim`]); empty when the storage keeps none.
     summary: &'a [Word],
-    /// The storage's hooks, if it has any.
+    /// The storage's hooks, if it has any (only the shared-memory storage has
+    /// any: without the `shm` feature the field and every check of it are gone).
+    #[cfg(feature = "shm")]
     hooks: Option<&'a dyn Hooks>,
     /// The pool's wait queue, which a release wakes when the admission word's
     /// waiting flag is set. `SeatPoolIn` attaches it to every view it hands out.
@@ -169,6 +171,7 @@ impl<'a> Core<'a> {
             words,
             stride,
             summary: &[],
+            #[cfg(feature = "shm")]
             hooks: None,
             #[cfg(feature = "wait")]
             waiters: None,
@@ -215,10 +218,19 @@ impl<'a> Core<'a> {
         }
     }
 
+    /// The storage's hooks: `None`, known at compile time, without `shm`.
+    #[inline(always)]
+    fn hooks(self) -> Option<&'a dyn Hooks> {
+        #[cfg(feature = "shm")]
+        return self.hooks;
+        #[cfg(not(feature = "shm"))]
+        return None;
+    }
+
     /// Runs `f` between the hooks' `enter` and `leave`.
     #[inline]
     fn window<R>(self, f: impl FnOnce() -> R) -> R {
-        match self.hooks {
+        match self.hooks() {
             None => f(),
             Some(h) => {
                 h.enter();
@@ -236,7 +248,7 @@ impl<'a> Core<'a> {
         if ok(&r) {
             return r;
         }
-        match self.hooks {
+        match self.hooks() {
             Some(h) if h.recover_when_full() => self.window(f),
             _ => r,
         }
@@ -244,14 +256,14 @@ impl<'a> Core<'a> {
 
     #[inline]
     fn hook_claimed(self, id: usize) {
-        if let Some(h) = self.hooks {
+        if let Some(h) = self.hooks() {
             h.claimed(id);
         }
     }
 
     #[inline]
     fn hook_releasing(self, w: usize, mask: usize) {
-        if let Some(h) = self.hooks {
+        if let Some(h) = self.hooks() {
             for id in bits::ids_of(w, mask) {
                 h.releasing(id);
             }
@@ -261,7 +273,7 @@ impl<'a> Core<'a> {
     /// A held seat became a ticket.
     #[inline]
     pub(crate) fn confirmed(self, id: usize) {
-        if let Some(h) = self.hooks {
+        if let Some(h) = self.hooks() {
             h.confirmed(id);
         }
     }
@@ -668,7 +680,7 @@ impl<'a> Core<'a> {
     pub(crate) fn cancel(self, ticket: Ticket) -> Result<(), Ticket> {
         if self.header.identity.is(ticket.pool)
             && ticket.seat < self.header.capacity
-            && self.hooks.is_none_or(|h| h.cancelling(ticket.seat))
+            && self.hooks().is_none_or(|h| h.cancelling(ticket.seat))
         {
             self.release_id(ticket.seat);
             Ok(())
