@@ -2,7 +2,7 @@
 # Installs everything the other ci/ scripts need, idempotently: quick (a few
 # seconds) when everything is already there.
 #   - apt: aarch64, i686 and armv7 cross gcc and libc, qemu-user, a host C++
-#     compiler (libFuzzer), redis-server; never gcc-multilib (it removes the
+#     compiler (libFuzzer), redis-server; never the multilib gcc package (it removes the
 #     aarch64 cross gcc)
 #   - rustup: no_std, aarch64, i686 and armv7 targets, nightly with miri + rust-src,
 #     rustfmt/clippy

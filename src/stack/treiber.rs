@@ -50,7 +50,7 @@ use crate::sync::{AtomicDoubleWord, AtomicPtr, CachePadded, UnsafeCell};
 /// `T`. `push` takes `&self`, so a covariant stack would let
 /// `&TreiberStack<&'static str>` coerce to `&TreiberStack<&'short str>`, take a
 /// short-lived reference, and hand it back later as `&'static str`: a
-/// use-after-free in safe code (found in 0.1, whose marker was `PhantomData<T>`).
+/// use-after-free in safe code (found in 0.1, whose marker was a plain `PhantomData` of `T`).
 /// The `fn(T) -> T` makes the type invariant, as `UnsafeCell<T>` makes `Mutex`
 /// and `ArrayStack`; `tests/compile-fail/treiber_stack_*.rs` prove it.
 type OwnsInvariant<T> = PhantomData<(T, fn(T) -> T)>;
