@@ -32,7 +32,7 @@
 //! ## Features
 //! - `std` (default): implies `alloc`; thread-local scan hints and OS yielding.
 //! - `alloc`: the heap types [`StripedCounter`], [`SeatPool`] and [`TreiberStack`].
-//! - `shm` (implies `std`): [`shm`], a seat pool and counters in a shared
+//! - `shm` (implies `std`): `racefree::shm`, a seat pool and counters in a shared
 //!   memory-mapped file, for several processes, with crash recovery (Linux first).
 //! - `critical-section`: forwarded to `portable-atomic`, for cores without CAS
 //!   (thumbv6m); the final binary provides the critical-section implementation.
