@@ -292,6 +292,18 @@ pub trait PoolLike: Sync {
     fn confirm<'a>(&'a self, held: Self::Held<'a>) -> Self::Held<'a>;
     /// Drop the guard / cancel the ticket.
     fn release<'a>(&'a self, held: Self::Held<'a>);
+    /// The separate atomic steps in which the subject releases `held` (seats
+    /// `ids`), each to be recorded as its own `Release`. Default: one step, as a
+    /// guard's drop or a tier's one-statement `cancel_many`. A subject that
+    /// cancels a group's tickets one call at a time must say so here, or the
+    /// model would demand an atomicity the subject never promised.
+    fn release_steps<'a>(
+        &'a self,
+        ids: Vec<usize>,
+        held: Self::Held<'a>,
+    ) -> Vec<(Vec<usize>, Self::Held<'a>)> {
+        vec![(ids, held)]
+    }
     /// `available()`
     fn available(&self) -> usize;
 }
@@ -334,17 +346,26 @@ pub fn pool_ops<P: PoolLike>(
                 let (ids, g) = held.swap_remove(rng.below(held.len() as u64) as usize);
                 // Confirmed or not, the release must free exactly these seats.
                 let g = if rng.below(2) == 0 { p.confirm(g) } else { g };
-                rec.record(SeatOp::Release(ids), || {
-                    p.release(g);
-                    SeatRet::Released
-                });
+                release(p, rec, ids, g);
             }
             _ => rec.record(SeatOp::Available, || SeatRet::Available(p.available())),
         }
     }
     for (ids, g) in held {
+        release(p, rec, ids, g);
+    }
+}
+
+/// Releases a booking, one recorded `Release` per step the subject takes.
+fn release<'a, P: PoolLike>(
+    p: &'a P,
+    rec: &mut Recorder<'_, SeatOp, SeatRet>,
+    ids: Vec<usize>,
+    held: P::Held<'a>,
+) {
+    for (ids, part) in p.release_steps(ids, held) {
         rec.record(SeatOp::Release(ids), || {
-            p.release(g);
+            p.release(part);
             SeatRet::Released
         });
     }

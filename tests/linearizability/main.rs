@@ -187,6 +187,28 @@ mod handcrafted {
     }
 
     #[test]
+    fn tickets_cancelled_one_by_one_are_separate_releases() {
+        // Found by CI: thread 1 cancels a confirmed group's two tickets, one call
+        // each, while thread 0 re-books the first seat and finds the second taken.
+        let m = SeatModel::new(2, 0);
+        let during = |releases: Vec<(Vec<usize>, u64, u64)>| {
+            let booked = SeatRet::ReserveMany(Some(vec![0, 1]));
+            let mut events = vec![(1, SeatOp::ReserveMany(2), booked, 0, 1)];
+            for (ids, from, to) in releases {
+                events.push((1, SeatOp::Release(ids), SeatRet::Released, from, to));
+            }
+            events.push((0, SeatOp::Reserve, SeatRet::Reserve(Some(0)), 3, 4));
+            let taken = SeatRet::ReserveSeat(Err(SeatErr::Taken));
+            events.push((0, SeatOp::ReserveSeat(1), taken, 5, 6));
+            History::handmade(events)
+        };
+        // Recorded as one atomic release, the history is impossible...
+        assert!(check(&m, &during(vec![(vec![0, 1], 2, 9)])).is_err());
+        // ...recorded as the two steps the subject takes, it is explained.
+        assert_witness(&m, &during(vec![(vec![0], 2, 7), (vec![1], 8, 9)]));
+    }
+
+    #[test]
     fn group_booking_rules() {
         let m = SeatModel::new(3, 0);
         let ok = History::handmade(vec![

@@ -137,11 +137,31 @@ macro_rules! pool_like {
                     }
                 } // guards release on drop
             }
+            fn release_steps<'a>(
+                &'a self,
+                ids: Vec<usize>,
+                held: Booking<'a>,
+            ) -> Vec<(Vec<usize>, Booking<'a>)> {
+                release_steps(ids, held)
+            }
             fn available(&self) -> usize {
                 <$ty>::available(&self.0)
             }
         }
     };
+}
+
+/// A guard frees its seats in one step; tickets are cancelled one call each, so
+/// a confirmed group is released seat by seat (a history can show its first
+/// seat re-booked while its second is still held).
+fn release_steps(ids: Vec<usize>, held: Booking<'_>) -> Vec<(Vec<usize>, Booking<'_>)> {
+    match held {
+        Booking::Tickets(ts) => ts
+            .into_iter()
+            .map(|t| (vec![t.id()], Booking::Tickets(vec![t])))
+            .collect(),
+        guard => vec![(ids, guard)],
+    }
 }
 pool_like!(SeatPool);
 pool_like!(ArraySeatPool<W>, W);
@@ -196,6 +216,13 @@ impl PoolLike for SparsePool {
     }
     fn release<'a>(&'a self, held: Booking<'a>) {
         self.pool.release(held);
+    }
+    fn release_steps<'a>(
+        &'a self,
+        ids: Vec<usize>,
+        held: Booking<'a>,
+    ) -> Vec<(Vec<usize>, Booking<'a>)> {
+        release_steps(ids, held)
     }
     fn available(&self) -> usize {
         self.pool.available()
