@@ -52,7 +52,8 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-#[cfg(feature = "std")]
+// Tests use `std` in every build (the no_std builds too).
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 mod sync;

@@ -291,8 +291,6 @@ impl fmt::Debug for BoundedCounter {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    extern crate std;
-
     use super::*;
 
     #[test]

@@ -393,8 +393,6 @@ impl fmt::Debug for Counter {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    extern crate std;
-
     use super::*;
 
     #[test]

@@ -312,8 +312,6 @@ fn stack_hash() -> usize {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    extern crate std;
-
     use super::*;
 
     #[test]

@@ -1,7 +1,5 @@
 //! Unit tests (also run under miri: small sizes, few iterations).
 
-extern crate std;
-
 use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
 use std::vec::Vec;
 

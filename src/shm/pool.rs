@@ -782,23 +782,48 @@ mod tests {
     /// pid_max): dead.
     const DEAD: u64 = HELD | 0xFFFF_FFFF;
 
-    fn pool(tag: &str, capacity: usize) -> (SharedSeatPool, std::path::PathBuf) {
+    /// A pool in a fresh temporary file, removed again on drop; `None` where
+    /// this platform cannot tell a live process from a dead one (every test
+    /// here stages dead processes).
+    fn pool(tag: &str, capacity: usize) -> Option<TempPool> {
+        if !process::can_check_liveness() {
+            return None;
+        }
         let path = std::env::temp_dir().join(format!(
             "racefree-unit-{tag}-{}-{}",
             std::process::id(),
             file::unique()
         ));
-        (SharedSeatPool::create(&path, capacity).unwrap(), path)
+        let pool = SharedSeatPool::create(&path, capacity).unwrap();
+        Some(TempPool { pool, path })
+    }
+
+    struct TempPool {
+        pool: SharedSeatPool,
+        path: std::path::PathBuf,
+    }
+
+    impl core::ops::Deref for TempPool {
+        type Target = SharedSeatPool;
+        fn deref(&self) -> &SharedSeatPool {
+            &self.pool
+        }
+    }
+
+    impl Drop for TempPool {
+        fn drop(&mut self) {
+            // Unlinking a mapped file is fine: the mapping goes with `pool`.
+            std::fs::remove_file(&self.path).unwrap();
+        }
     }
 
     /// Crash windows staged by hand: a dead holder and orphans (bit set, no
     /// owner) are recovered; a live holder and a confirmed booking are not.
     #[test]
     fn recovery_frees_each_crash_window() {
-        if !process::can_check_liveness() {
+        let Some(pool) = pool("windows", 70) else {
             return;
-        }
-        let (pool, path) = pool("windows", 70);
+        };
         let s = pool.storage();
         let raw = s.core().without_hooks();
         // A dead holder: claimed and recorded, then "killed".
@@ -824,17 +849,14 @@ mod tests {
         }
         drop(live);
         pool.cancel(ticket).unwrap();
-        drop(pool);
-        std::fs::remove_file(path).unwrap();
     }
 
     /// Admission units taken by a claimer that died before setting a bit.
     #[test]
     fn recovery_gives_back_lost_units() {
-        if !process::can_check_liveness() {
+        let Some(pool) = pool("units", 5) else {
             return;
-        }
-        let (pool, path) = pool("units", 5);
+        };
         let raw = pool.storage().core().without_hooks();
         // Two units taken with no bit set, as claimers killed between
         // admission and their fetch_or leave the pool: claim, then clear the
@@ -848,18 +870,15 @@ mod tests {
         assert_eq!((r.units, r.freed(), r.deferred), (2, 0, false), "{r:?}");
         assert_eq!(pool.available(), 5);
         assert!(pool.try_reserve_many(5).is_some());
-        drop(pool);
-        std::fs::remove_file(path).unwrap();
     }
 
     /// A live process inside a claim (its window open) defers the second pass:
     /// its owner-less bit is not taken for an orphan.
     #[test]
     fn a_live_claim_in_flight_is_not_an_orphan() {
-        if !process::can_check_liveness() {
+        let Some(pool) = pool("inflight", 3) else {
             return;
-        }
-        let (pool, path) = pool("inflight", 3);
+        };
         let s = pool.storage();
         s.enter(); // a claim in flight ...
         let id = s.core().without_hooks().try_reserve().unwrap(); // ... bit won, owner not yet recorded
@@ -872,17 +891,14 @@ mod tests {
         let r = pool.recover();
         assert_eq!((r.freed(), r.units, r.deferred), (0, 0, false));
         assert!(pool.try_reserve_seat(id).is_err(), "still held by us");
-        drop(pool);
-        std::fs::remove_file(path).unwrap();
     }
 
     /// A full pool with a dead process's slot recovers inside the claim.
     #[test]
     fn a_full_claim_recovers_dead_holders() {
-        if !process::can_check_liveness() {
+        let Some(pool) = pool("full", 2) else {
             return;
-        }
-        let (pool, path) = pool("full", 2);
+        };
         let s = pool.storage();
         let raw = s.core().without_hooks();
         for _ in 0..2 {
@@ -896,7 +912,5 @@ mod tests {
         s.slot(slot).owner.store(DEAD, Ordering::SeqCst);
         assert!(pool.try_reserve().is_some(), "recovered inside the claim");
         assert_eq!(s.slot(slot).owner.load(Ordering::SeqCst), 0, "slot freed");
-        drop(pool);
-        std::fs::remove_file(path).unwrap();
     }
 }

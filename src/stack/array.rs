@@ -344,8 +344,6 @@ impl<T, const N: usize> fmt::Debug for ArrayStack<T, N> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    extern crate std;
-
     use super::super::test_support;
     use super::ArrayStack;
 

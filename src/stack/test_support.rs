@@ -1,7 +1,5 @@
 //! What the two stacks' unit tests share: items that count their drops or panic
 //! in them, and each check written once over both stacks.
-extern crate std;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::vec::Vec;

@@ -335,8 +335,6 @@ impl<T> fmt::Debug for TreiberStack<T> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    extern crate std;
-
     use super::super::test_support;
     use super::TreiberStack;
     use std::vec::Vec;
