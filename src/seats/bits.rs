@@ -46,9 +46,24 @@ pub(crate) const fn valid_mask(word: usize, capacity: usize) -> usize {
     }
 }
 
+/// How many bits `mask` has set, without a popcount for the common one-seat
+/// mask (the baseline x86_64 target has no `popcnt` instruction, and its
+/// software count costs more than the claim's other arithmetic together).
+#[inline]
+pub(crate) const fn ones(mask: usize) -> usize {
+    if mask & mask.wrapping_sub(1) == 0 {
+        (mask != 0) as usize
+    } else {
+        mask.count_ones() as usize
+    }
+}
+
 /// The lowest `n` set bits of `free` (all of them when it has `n` or fewer).
 #[inline]
 pub(crate) const fn lowest_bits(free: usize, n: usize) -> usize {
+    if n == 1 {
+        return free & free.wrapping_neg(); // the one-seat claim: no count, no loop
+    }
     if free.count_ones() as usize <= n {
         return free;
     }
@@ -147,7 +162,24 @@ mod tests {
     }
 
     #[test]
+    fn ones_counts_bits() {
+        for mask in [
+            0,
+            1,
+            2,
+            1 << (BITS - 1),
+            0b1011_0110,
+            usize::MAX,
+            usize::MAX - 1,
+        ] {
+            assert_eq!(ones(mask), mask.count_ones() as usize, "{mask:#x}");
+        }
+    }
+
+    #[test]
     fn lowest_bits_picks_exactly_n() {
+        assert_eq!(lowest_bits(0b1011_0110, 1), 0b0000_0010);
+        assert_eq!(lowest_bits(0, 1), 0);
         assert_eq!(lowest_bits(0b1011_0110, 2), 0b0000_0110);
         assert_eq!(lowest_bits(0b1011_0110, 3), 0b0001_0110);
         assert_eq!(lowest_bits(0b1011_0110, 9), 0b1011_0110);

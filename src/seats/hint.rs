@@ -72,7 +72,11 @@ impl Hint {
         if raw < words {
             raw
         } else {
-            raw % words
+            // A thread's first hint is its seed, spread over all of `usize`
+            // (or a word of a larger pool): scale it into range with a
+            // multiply-high (Lemire's reduction) rather than a division, which
+            // cost a fifth of an uncontended claim.
+            ((raw as u128 * words as u128) >> usize::BITS) as usize
         }
     }
 

@@ -361,7 +361,8 @@ impl<'a> Core<'a> {
     /// How many logical bitmap words there are.
     #[inline]
     fn word_count(self) -> usize {
-        self.words.len() / self.stride
+        // From the capacity (a shift), not `words.len() / stride` (a division).
+        bits::words_for(self.header.capacity)
     }
 
     /// Logical bitmap word `w`.
@@ -540,7 +541,7 @@ impl<'a> Core<'a> {
                 }
                 if won != 0 {
                     keep(w, won);
-                    need -= won.count_ones() as usize;
+                    need -= bits::ones(won);
                     if need == 0 {
                         // Losing a bit means another claimer works in this word:
                         // start the next scan one word on, so claimers spread over
@@ -628,7 +629,7 @@ impl<'a> Core<'a> {
         self.window(|| {
             self.hook_releasing(w, mask);
             self.clear(w, mask);
-            self.give_back(mask.count_ones() as usize);
+            self.give_back(bits::ones(mask));
         });
     }
 
