@@ -40,7 +40,7 @@ ci_run rustc +"$MSRV" --version
 
 # One target dir of its own: an old compiler's artifacts must not evict the stable
 # ones from target/debug (and cannot share them anyway).
-builds=("" "--no-default-features" "--features shm")
+builds=("" "--no-default-features" "--features shm,serde,defmt")
 
 # build_all DIR TARGET_DIR LOCK_FLAG: both feature sets of the library, in DIR.
 build_all() {
@@ -69,9 +69,9 @@ if [ "$fallback" != 1 ]; then
         rm -f "$log"
         ci_run cargo +"$MSRV" build -p racefree --lib --no-default-features --locked \
             --target-dir "$CI_ROOT/target/msrv"
-        ci_run cargo +"$MSRV" build -p racefree --lib --features shm --locked \
+        ci_run cargo +"$MSRV" build -p racefree --lib --features shm,serde,defmt --locked \
             --target-dir "$CI_ROOT/target/msrv"
-        ci_note "racefree builds with Rust $MSRV (default features, no default features, shm)"
+        ci_note "racefree builds with Rust $MSRV (default features, no default features, shm+serde+defmt)"
         exit 0
     fi
     if ! grep -qE 'requires rustc|rust-version' "$log"; then

@@ -7,10 +7,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 matrix=(
     "thumbv7em-none-eabihf|"
     "thumbv7em-none-eabihf|alloc"
+    "thumbv7em-none-eabihf|alloc,serde,defmt"
     "riscv32imac-unknown-none-elf|"
     "riscv32imac-unknown-none-elf|alloc"
     "thumbv6m-none-eabi|critical-section"
     "thumbv6m-none-eabi|critical-section,alloc"
+    "thumbv6m-none-eabi|critical-section,serde,defmt"
     "x86_64-unknown-linux-gnu|"
     "x86_64-unknown-linux-gnu|alloc"
 )

@@ -3,7 +3,7 @@
 //! beside it in its `.stderr` file (so it fails for the stated reason, not for a
 //! typo). Covered: invariance of both stacks in `T`, stacks of `!Send` items are
 //! neither `Send` nor `Sync`, seats and seat groups cannot outlive their pool,
-//! tickets are not `Clone`, `cancel` consumes the ticket and `confirm` the seat.
+//! tickets are neither `Clone` nor `Deserialize`, `cancel` consumes the ticket and `confirm` the seat.
 //!
 //! The expected messages are those of the stable toolchain CI runs; after a
 //! compiler upgrade changes their wording, review the new text and refresh them

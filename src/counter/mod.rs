@@ -32,6 +32,8 @@ pub(crate) mod bounded;
 #[cfg(racefree_atomic_64)]
 #[allow(clippy::module_inception)]
 pub(crate) mod counter;
+#[cfg(all(feature = "serde", racefree_atomic_64))]
+mod serialize;
 #[cfg(all(feature = "alloc", racefree_atomic_64))]
 mod striped;
 

@@ -19,6 +19,8 @@ use core::fmt;
 /// assert_eq!(SeatError::Taken.to_string(), "the seat is already taken");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum SeatError {
     /// The seat is held by someone else (or, when the pool is full, every seat is

@@ -103,6 +103,13 @@ impl fmt::Debug for Seat<'_> {
 /// Dropping or leaking a ticket keeps its seat booked forever (for the pool's
 /// lifetime).
 ///
+/// With the `serde` feature a ticket is `Serialize` (as `{ seat, pool }`, for
+/// logs and audit records) but deliberately not `Deserialize`: a deserialized
+/// copy would be a second ticket for one booking, and its seat could be
+/// released twice. A booking that must outlive the process or cross into
+/// another belongs to a tier whose tickets are fenced: `racefree::shm`'s
+/// `SharedTicket`, or the Redis and PostgreSQL tiers' tickets.
+///
 /// ```
 /// use racefree::SeatPool;
 ///
@@ -112,6 +119,8 @@ impl fmt::Debug for Seat<'_> {
 /// concert.cancel(ticket).unwrap();
 /// ```
 #[derive(Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use = "dropping a Ticket keeps its seat booked forever; pass it to `cancel` to release it"]
 pub struct Ticket {
     pub(crate) seat: usize,

@@ -83,7 +83,11 @@ pub struct ShmStorage {
 /// assert_eq!(SharedTicket::from_bytes(t.to_bytes()), t);
 /// assert_eq!((t.id(), t.generation()), (7, 42));
 /// ```
+///
+/// With the `serde` feature it is `Serialize` and `Deserialize` (as
+/// `{ seat, generation }`): the generation fences every copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SharedTicket {
     seat: u64,
     generation: u64,
