@@ -48,7 +48,7 @@
 //! which work on any target with pointer-width CAS).
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -73,4 +73,7 @@ pub mod shm;
 #[cfg(racefree_atomic_64)]
 pub use counter::*;
 pub use seats::*;
-pub use stack::*;
+// The stacks' iterators stay at `racefree::stack::{PopIter, IntoIter}`.
+pub use stack::ArrayStack;
+#[cfg(racefree_double_word_cas)]
+pub use stack::TreiberStack;

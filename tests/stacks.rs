@@ -222,6 +222,63 @@ fn treiber_stack_drops_each_item_once_after_concurrent_use() {
     assert_eq!(drops.load(Ordering::Relaxed), 4 * per);
 }
 
+/// Draining: `pop_iter` and `into_iter` yield newest first; items an owning
+/// iterator leaves are dropped with it, each once.
+#[test]
+fn miri_iterators_drain_lifo_and_drop_the_rest_once() {
+    let array = ArrayStack::<u32, 8>::new();
+    let treiber = TreiberStack::new();
+    for i in 0..5 {
+        array.push(i).unwrap();
+        treiber.push(i);
+    }
+    assert_eq!(array.pop_iter().take(2).collect::<Vec<_>>(), [4, 3]);
+    assert_eq!(treiber.pop_iter().take(2).collect::<Vec<_>>(), [4, 3]);
+    assert_eq!(array.into_iter().collect::<Vec<_>>(), [2, 1, 0]);
+    assert_eq!(treiber.into_iter().collect::<Vec<_>>(), [2, 1, 0]);
+
+    let drops = Arc::new(AtomicUsize::new(0));
+    let array = ArrayStack::<DropCounter, 4>::new();
+    let treiber = TreiberStack::new();
+    for _ in 0..3 {
+        assert!(array.push(DropCounter(Arc::clone(&drops))).is_ok());
+        treiber.push(DropCounter(Arc::clone(&drops)));
+    }
+    let (mut a, mut t) = (array.into_iter(), treiber.into_iter());
+    drop((a.next(), t.next()));
+    assert_eq!(drops.load(Ordering::Relaxed), 2);
+    drop((a, t));
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        6,
+        "the rest dropped with the iterators"
+    );
+}
+
+/// `pop_iter` under concurrent pushes: every pushed item comes out exactly once,
+/// across the draining threads and a final drain.
+#[test]
+fn pop_iter_concurrent_with_pushes_yields_each_once() {
+    let per = scaled(2_000) as u64;
+    let stack = TreiberStack::new();
+    let drained: Vec<u64> = std::thread::scope(|sc| {
+        let stack = &stack;
+        for t in 0..2 {
+            sc.spawn(move || (0..per).for_each(|i| stack.push(t * per + i)));
+        }
+        let drainers: Vec<_> = (0..2)
+            .map(|_| sc.spawn(move || (0..50).flat_map(|_| stack.pop_iter()).collect::<Vec<_>>()))
+            .collect();
+        drainers
+            .into_iter()
+            .flat_map(|d| d.join().unwrap())
+            .collect()
+    });
+    let mut all: Vec<u64> = drained.into_iter().chain(stack.pop_iter()).collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..2 * per).collect::<Vec<_>>());
+}
+
 /// The ABA interleaving, run deterministically on the index stack of
 /// `racefree_conformance::untagged_stack`: a pop reads `head = 0, next = 1` and is
 /// "preempted" while another owner pops 0 and 1 and pushes 0 back. Returns what

@@ -109,6 +109,7 @@ impl<'a> SeatGroup<'a> {
     /// assert_eq!(ids.len(), 3);
     /// assert!(ids.iter().all(|&id| id < 8));
     /// ```
+    #[must_use]
     #[inline]
     pub fn ids(&self) -> SeatIds<'_> {
         SeatIds {
@@ -137,6 +138,7 @@ impl<'a> SeatGroup<'a> {
     /// }
     /// assert_eq!(pool.available(), 4);
     /// ```
+    #[must_use]
     pub fn confirm(mut self) -> Vec<Ticket> {
         if self.len == 0 {
             return Vec::new();

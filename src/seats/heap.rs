@@ -73,6 +73,16 @@ pub struct HeapStorage {
     summary: Box<[Word]>,
 }
 
+/// Shows the capacity; the bitmap is the pool's business (see `SeatPoolIn`'s
+/// `Debug`).
+impl core::fmt::Debug for HeapStorage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HeapStorage")
+            .field("capacity", &self.header.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
 impl sealed::InProcess for HeapStorage {}
 
 impl sealed::Storage for HeapStorage {

@@ -63,6 +63,16 @@ pub struct InlineStorage<const WORDS: usize> {
     words: [Word; WORDS],
 }
 
+/// Shows the capacity and `WORDS`; the bitmap is the pool's business.
+impl<const WORDS: usize> core::fmt::Debug for InlineStorage<WORDS> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("InlineStorage")
+            .field("capacity", &self.header.capacity())
+            .field("words", &WORDS)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<const WORDS: usize> sealed::InProcess for InlineStorage<WORDS> {}
 
 impl<const WORDS: usize> sealed::Storage for InlineStorage<WORDS> {

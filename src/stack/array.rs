@@ -4,6 +4,7 @@ use core::fmt;
 use core::mem::MaybeUninit;
 use core::ptr;
 
+use super::iter::{IntoIter, PopIter};
 use super::tagged::{Index, Packing};
 use crate::sync::{AtomicUsize, CachePadded, Ordering, UnsafeCell};
 
@@ -187,6 +188,7 @@ impl<T, const N: usize> ArrayStack<T, N> {
     /// # #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     /// assert!(ArrayStack::<u8, 4>::is_lock_free());
     /// ```
+    #[must_use]
     pub const fn is_lock_free() -> bool {
         crate::sync::WORD_IS_LOCK_FREE
     }
@@ -254,6 +256,24 @@ impl<T, const N: usize> ArrayStack<T, N> {
         Some(value)
     }
 
+    /// Pops items until the stack is found empty, newest first (see
+    /// [`PopIter`]: other threads may keep pushing and popping meanwhile).
+    ///
+    /// ```
+    /// use racefree::ArrayStack;
+    ///
+    /// static BUFFERS: ArrayStack<u32, 8> = ArrayStack::new();
+    /// for b in 0..3 {
+    ///     BUFFERS.push(b).unwrap();
+    /// }
+    /// assert_eq!(BUFFERS.pop_iter().sum::<u32>(), 3);
+    /// assert!(BUFFERS.is_empty());
+    /// ```
+    #[inline]
+    pub fn pop_iter(&self) -> PopIter<'_, Self> {
+        PopIter::new(self)
+    }
+
     /// Takes an empty slot: from the free list, else a never-used one.
     fn take_slot(&self) -> Option<usize> {
         if let Some(index) = self.pop_list(&self.free) {
@@ -308,6 +328,25 @@ impl<T, const N: usize> ArrayStack<T, N> {
         while let Some(item) = self.pop() {
             drop(item);
         }
+    }
+}
+
+/// Pops the owned stack empty, newest first.
+///
+/// ```
+/// use racefree::ArrayStack;
+///
+/// let stack = ArrayStack::<char, 4>::new();
+/// stack.push('x').unwrap();
+/// stack.push('y').unwrap();
+/// assert_eq!(stack.into_iter().collect::<String>(), "yx");
+/// ```
+impl<T, const N: usize> IntoIterator for ArrayStack<T, N> {
+    type Item = T;
+    type IntoIter = IntoIter<Self>;
+
+    fn into_iter(self) -> IntoIter<Self> {
+        IntoIter::new(self)
     }
 }
 

@@ -15,6 +15,7 @@
 //! must sleep through before its tag wraps.
 
 mod array;
+mod iter;
 mod tagged;
 #[cfg(all(test, not(loom)))]
 mod test_support;
@@ -22,5 +23,6 @@ mod test_support;
 mod treiber;
 
 pub use array::ArrayStack;
+pub use iter::{IntoIter, PopIter};
 #[cfg(racefree_double_word_cas)]
 pub use treiber::TreiberStack;

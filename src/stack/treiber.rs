@@ -43,6 +43,7 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr;
 
+use super::iter::{IntoIter, PopIter};
 use super::tagged::{Packing, Pointer};
 use crate::sync::{AtomicDoubleWord, AtomicPtr, CachePadded, UnsafeCell};
 
@@ -156,6 +157,7 @@ impl<T> TreiberStack<T> {
     ///
     /// println!("lock-free: {}", TreiberStack::<u8>::is_lock_free());
     /// ```
+    #[must_use]
     pub fn is_lock_free() -> bool {
         crate::sync::double_word_is_lock_free()
     }
@@ -202,6 +204,22 @@ impl<T> TreiberStack<T> {
             unsafe { p.write(MaybeUninit::new(value)) }
         });
         Self::push_list(&self.head, node);
+    }
+
+    /// Pops items until the stack is found empty, newest first (see
+    /// [`PopIter`]: other threads may keep pushing and popping meanwhile).
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    ///
+    /// let jobs = TreiberStack::new();
+    /// jobs.push("build");
+    /// jobs.push("test");
+    /// assert_eq!(jobs.pop_iter().collect::<Vec<_>>(), ["test", "build"]);
+    /// ```
+    #[inline]
+    pub fn pop_iter(&self) -> PopIter<'_, Self> {
+        PopIter::new(self)
     }
 
     /// Pops the most recently pushed item, or `None` if the stack is empty.
@@ -301,6 +319,25 @@ impl<T> TreiberStack<T> {
             drop(item);
         }
         self.shrink();
+    }
+}
+
+/// Pops the owned stack empty, newest first.
+///
+/// ```
+/// use racefree::TreiberStack;
+///
+/// let stack = TreiberStack::new();
+/// stack.push(1);
+/// stack.push(2);
+/// assert_eq!(stack.into_iter().collect::<Vec<_>>(), [2, 1]);
+/// ```
+impl<T> IntoIterator for TreiberStack<T> {
+    type Item = T;
+    type IntoIter = IntoIter<Self>;
+
+    fn into_iter(self) -> IntoIter<Self> {
+        IntoIter::new(self)
     }
 }
 
