@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # MSRV: the library builds with the oldest compiler Cargo.toml promises
-# (`rust-version`), with default features and with none. Only the library: tests,
-# benches and examples may use newer dev-dependencies and are not part of the promise.
+# (`rust-version`), with default features and with none; so does racefree-tier (the
+# server tiers' shared types), which promises the same rust-version. Only the
+# libraries: tests, benches and examples may use newer dev-dependencies and are not
+# part of the promise.
 #
 # Knobs (environment):
 #   MSRV=1.xx          check another toolchain than Cargo.toml's rust-version
@@ -50,6 +52,8 @@ build_all() {
         ci_run env -C "$dir" cargo +"$MSRV" build -p racefree --lib $features $lock \
             --target-dir "$tdir"
     done
+    # shellcheck disable=SC2086 # $lock is one flag or none
+    ci_run env -C "$dir" cargo +"$MSRV" build -p racefree-tier --lib $lock --target-dir "$tdir"
 }
 
 fallback=${MSRV_FRESH_LOCK:-0}
@@ -71,7 +75,9 @@ if [ "$fallback" != 1 ]; then
             --target-dir "$CI_ROOT/target/msrv"
         ci_run cargo +"$MSRV" build -p racefree --lib --features shm,serde,defmt --locked \
             --target-dir "$CI_ROOT/target/msrv"
-        ci_note "racefree builds with Rust $MSRV (default features, no default features, shm+serde+defmt)"
+        ci_run cargo +"$MSRV" build -p racefree-tier --lib --locked \
+            --target-dir "$CI_ROOT/target/msrv"
+        ci_note "racefree builds with Rust $MSRV (default features, no default features, shm+serde+defmt), and so does racefree-tier"
         exit 0
     fi
     if ! grep -qE 'requires rustc|rust-version' "$log"; then

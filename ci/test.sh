@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command (`cargo test`: unit, integration and doc tests) and the
-# same with every feature on.
+# The README's test command (`cargo test`: unit, integration and doc tests), the
+# same with every feature on, and racefree-tier (the server tiers' shared types).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ci_banner "cargo test (the README's command)"
@@ -8,3 +8,6 @@ ci_cargo_test "cargo test" cargo test
 
 ci_banner "cargo test --all-features"
 ci_cargo_test "cargo test --all-features" cargo test --all-features
+
+ci_banner "cargo test -p racefree-tier (what the server tiers share; no server needed)"
+ci_cargo_test "racefree-tier" cargo test -p racefree-tier

@@ -2,8 +2,15 @@
 //! [`crate::postgres_server`]) and by every tier's integration tests: a free
 //! port, a fresh temporary directory, fresh names, bounded polling, and the
 //! "re-run this test binary as a client, then kill it" fault child.
+//!
+//! The fault child, both sides: a test first asks [`run_as_fault_child`]
+//! whether this process *is* the child (and if so plays it and returns); as
+//! the parent it starts the child with [`spawn_fault_child`], which re-runs this
+//! same test binary with `--exact` on that one test and [`FAULT_CHILD_ENV`]
+//! set. The child acts, reports with [`report_and_await_kill`], and waits; the
+//! parent reads the report and kills it with [`kill_and_reap`].
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -67,14 +74,19 @@ pub struct ChildReport {
     pub booked: Vec<(usize, String)>,
 }
 
+/// The environment variable that tells a test binary it runs as a fault child;
+/// its value is what the parent passed to [`spawn_fault_child`] (a server
+/// address and an object name, say).
+pub const FAULT_CHILD_ENV: &str = "RACEFREE_FAULT_CHILD";
+
 /// Re-runs this test binary on the single test `test` (`--exact`, one thread)
-/// with `env_key=env_value` set, stdout piped, and reads its report up to
+/// with [`FAULT_CHILD_ENV`]`=spec` set, stdout piped, and reads its report up to
 /// `CHILD READY` (at most 200 lines). The child plays a client that the caller
 /// then kills with [`kill_and_reap`].
-pub fn spawn_fault_child(test: &str, env_key: &str, env_value: &str) -> (Child, ChildReport) {
+pub fn spawn_fault_child(test: &str, spec: &str) -> (Child, ChildReport) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--nocapture", "--test-threads", "1"])
-        .env(env_key, env_value)
+        .env(FAULT_CHILD_ENV, spec)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -104,6 +116,39 @@ pub fn spawn_fault_child(test: &str, env_key: &str, env_value: &str) -> (Child, 
     // Keep the pipe open until the child is killed, as if still reading.
     child.stdout = Some(reader.into_inner());
     (child, report)
+}
+
+/// The child's side of [`spawn_fault_child`]: when this process was started as
+/// the child ([`FAULT_CHILD_ENV`] is set), runs `child` with the parent's
+/// `spec` and returns `true` (the test then returns at once); in the parent,
+/// `false`.
+pub fn run_as_fault_child(child: impl FnOnce(&str)) -> bool {
+    match std::env::var(FAULT_CHILD_ENV) {
+        Ok(spec) => {
+            child(&spec);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// What a fault child says once it holds its seats: `CHILD BOOKED ID TOKEN`
+/// for its ticket, `CHILD HELD ID` per held seat, `CHILD READY` (the report
+/// [`spawn_fault_child`] reads). Then it waits to be killed, renewing nothing
+/// and dropping nothing (so no hold is released by a destructor); if no one
+/// kills it within two minutes (the parent died), it exits with status 3.
+pub fn report_and_await_kill(booked: (usize, &str), held: &[usize]) -> ! {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "CHILD BOOKED {} {}", booked.0, booked.1).unwrap();
+    for id in held {
+        writeln!(out, "CHILD HELD {id}").unwrap();
+    }
+    writeln!(out, "CHILD READY").unwrap();
+    out.flush().unwrap();
+    drop(out);
+    std::thread::sleep(Duration::from_secs(120));
+    eprintln!("the parent never killed this fault child");
+    std::process::exit(3)
 }
 
 /// SIGKILLs `child` (`Child::kill` is SIGKILL on Unix), waits for it, and

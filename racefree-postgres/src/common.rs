@@ -1,14 +1,11 @@
-//! Table names, request ids, connecting, and the one helper every acting
+//! Table names, connecting, and the one helper every acting
 //! statement goes through.
 
 use crate::error::{Error, Result};
 use postgres::types::{ToSql, Type};
 use postgres::GenericClient;
-use std::collections::hash_map::RandomState;
+use racefree_tier::RequestId;
 use std::fmt;
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The current schema version of the tables this crate creates (stored in the
@@ -117,79 +114,6 @@ fn check_ident(s: &str) -> Result<()> {
             name: s.to_string(),
         })
     }
-}
-
-/// The id under which an acting call stores its reply, in the same statement
-/// that acts: repeating the call with the same id (say after the connection
-/// dropped) returns the first answer instead of acting again. It also becomes
-/// the token of the hold a reserve makes.
-///
-/// ```
-/// use racefree_postgres::RequestId;
-///
-/// let a = RequestId::new();
-/// assert_ne!(a, RequestId::new());
-/// let order = RequestId::from_string("order-1234").unwrap();
-/// assert_eq!(order.as_str(), "order-1234");
-/// assert!(RequestId::from_string("no spaces").is_err());
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct RequestId(String);
-
-impl RequestId {
-    /// A fresh random id (128 bits, hex).
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        RequestId(random_hex128())
-    }
-
-    /// Your own id: 1 to 64 characters from `[A-Za-z0-9_-]` (an order number,
-    /// an idempotency key from your API's caller).
-    ///
-    /// # Errors
-    /// [`Error::BadRequestId`] otherwise.
-    pub fn from_string(id: impl Into<String>) -> Result<Self> {
-        let id = id.into();
-        let ok = (1..=64).contains(&id.len())
-            && id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if ok {
-            Ok(RequestId(id))
-        } else {
-            Err(Error::BadRequestId { id })
-        }
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RequestId({})", self.0)
-    }
-}
-
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-fn random_hex128() -> String {
-    static SEED: OnceLock<RandomState> = OnceLock::new();
-    static N: AtomicU64 = AtomicU64::new(0);
-    let seed = SEED.get_or_init(RandomState::new);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let half = |salt: u8| seed.hash_one((salt, n, std::process::id(), nanos));
-    format!("{:016x}{:016x}", half(1), half(2))
 }
 
 /// Connects with a libpq-style string (`host=... port=... user=... dbname=...`

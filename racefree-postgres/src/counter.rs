@@ -1,10 +1,10 @@
 //! [`PgCounter`] and [`PgBoundedCounter`]: one row each.
 
 use crate::common::{
-    act, exists, frame, num, read_comment, requests_ddl, run_ddl, words, RequestId, Table,
-    SCHEMA_VERSION,
+    act, exists, frame, num, read_comment, requests_ddl, run_ddl, words, Table, SCHEMA_VERSION,
 };
 use crate::error::{Error, Result};
+use crate::RequestId;
 use postgres::types::Type;
 use postgres::GenericClient;
 

@@ -1,5 +1,6 @@
 //! [`Error`]: every way a call can fail, each with a message that says what to do.
 
+use racefree_tier::{BadRequestId, Message};
 use std::fmt;
 
 /// Why a call on a [`PgSeatPool`](crate::PgSeatPool),
@@ -249,58 +250,39 @@ impl fmt::Display for Error {
                 "table {table} is not a racefree-postgres table of this kind and version: {detail}"
             ),
             Error::AlreadyExists { table } => write!(f, "table {table} already exists"),
-            Error::CapacityMismatch {
-                table,
+            &Error::CapacityMismatch {
+                ref table,
                 expected,
                 found,
-            } => write!(
-                f,
-                "{table} exists with capacity (or maximum) {found}, not the {expected} asked for"
-            ),
+            } => Message::capacity_mismatch(table, expected, found).fmt(f),
             Error::BadName { name } => write!(
                 f,
                 "bad name {name:?}: use 1 to 50 characters from [a-z0-9_], starting with a letter or _"
             ),
-            Error::ZeroCapacity => f.write_str("a seat pool needs a capacity of at least 1"),
+            Error::ZeroCapacity => Message::zero_capacity().fmt(f),
             Error::CapacityTooLarge { capacity } => write!(
                 f,
                 "a capacity of {capacity} seats exceeds the most a pool holds ({})",
                 crate::MAX_CAPACITY
             ),
-            Error::SeatOutOfRange { id, capacity } => write!(
-                f,
-                "seat {id} is out of range for a pool of {capacity} seats (valid ids are 0..{capacity})"
-            ),
-            Error::BadGroupSize { k, capacity } => write!(
-                f,
-                "a group of {k} seats cannot be booked in a pool of {capacity} (k must be 1..={capacity})"
-            ),
-            Error::BadRequestId { id } => write!(
-                f,
-                "bad request id {id:?}: use 1 to 64 characters from [A-Za-z0-9_-]"
-            ),
-            Error::BadCounter { initial, max } => write!(
-                f,
-                "bad counter: initial {initial} must be at most max {max}, and both at most {}",
-                crate::MAX_VALUE
-            ),
+            &Error::SeatOutOfRange { id, capacity } => {
+                Message::seat_out_of_range(id, capacity).fmt(f)
+            }
+            &Error::BadGroupSize { k, capacity } => Message::bad_group_size(k, capacity).fmt(f),
+            Error::BadRequestId { id } => Message::bad_request_id(id).fmt(f),
+            &Error::BadCounter { initial, max } => {
+                Message::bad_counter(initial, max, crate::MAX_VALUE).fmt(f)
+            }
             Error::BadLease => f.write_str("a lease must be between 1 ms and 100 years"),
-            Error::Overflow { value, n } => write!(
-                f,
-                "adding {n} to {value} would pass the counter's maximum {}; nothing changed",
-                crate::MAX_VALUE
-            ),
+            &Error::Overflow { value, n } => Message::overflow(value, n, crate::MAX_VALUE).fmt(f),
             Error::HoldExpired { seats } => write!(
                 f,
                 "the hold on seats {seats:?} expired (or was released) before it was confirmed or renewed"
             ),
-            Error::NotBooked { seat } => {
-                write!(f, "seat {seat} is not booked under this ticket (cancelled already?)")
+            &Error::NotBooked { seat } => Message::not_booked(seat).fmt(f),
+            Error::RequestIdReused { request_id } => {
+                Message::request_id_reused(request_id).fmt(f)
             }
-            Error::RequestIdReused { request_id } => write!(
-                f,
-                "request id {request_id} was already used for a different call"
-            ),
             Error::RequestInFlight { request_id } => write!(
                 f,
                 "another call with request id {request_id} was running at the same time; repeat to read its answer"
@@ -322,6 +304,15 @@ impl std::error::Error for Error {
             | Error::ConnectionLost { source: e, .. } => Some(e),
             _ => None,
         }
+    }
+}
+
+/// A string [`RequestId::from_string`](crate::RequestId::from_string) refused
+/// becomes [`Error::BadRequestId`], so `?` works in functions returning
+/// [`Result`].
+impl From<BadRequestId> for Error {
+    fn from(e: BadRequestId) -> Self {
+        Error::BadRequestId { id: e.into_id() }
     }
 }
 

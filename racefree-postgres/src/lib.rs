@@ -60,10 +60,72 @@ mod counter;
 mod error;
 mod seats;
 
-pub use common::{connect, purge_requests, RequestId, Table, SCHEMA_VERSION};
+pub use common::{connect, purge_requests, Table, SCHEMA_VERSION};
 pub use counter::{PgBoundedCounter, PgCounter, MAX_VALUE};
 pub use error::{Error, Result};
-pub use seats::{Hold, PgSeatPool, Ticket, DEFAULT_LEASE, MAX_CAPACITY};
+pub use seats::{PgSeatPool, DEFAULT_LEASE, MAX_CAPACITY};
+
+/// In PostgreSQL: seats held for you until their lease ends (on the server's
+/// clock), you [`release`](PgSeatPool::release) them, or you
+/// [`confirm`](PgSeatPool::confirm) them into [`Ticket`]s. One seat from
+/// `try_reserve` / `try_reserve_seat`, `k` from `try_reserve_many`.
+///
+/// A `Hold` is plain data (it borrows no connection), so dropping it does not
+/// release anything: the lease does. Keep it across requests (e.g. in a cart)
+/// with `ids()`, `token()` and `Hold::from_parts`.
+///
+/// ```no_run
+/// # use racefree_postgres::{PgSeatPool, Table, Hold};
+/// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+/// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+/// let hold = pool.try_reserve_seat(&mut client, 5)?.expect("seat 5 free");
+/// let (ids, token) = (hold.ids().to_vec(), hold.token().to_string());
+/// // ... next HTTP request ...
+/// let tickets = pool.confirm(&mut client, Hold::from_parts(ids, token))?;
+/// # Ok::<(), racefree_postgres::Error>(())
+/// ```
+///
+/// ```
+/// let h = racefree_postgres::Hold::from_parts(vec![4, 5], "cart-9");
+/// assert_eq!((h.id(), h.ids(), h.len(), h.token()), (4, &[4, 5][..], 2, "cart-9"));
+/// ```
+#[doc(inline)]
+pub use racefree_tier::HeldSeats as Hold;
+
+/// In PostgreSQL: the id under which an acting call stores its reply, in the
+/// same statement that acts, in the `<table>_requests` table; it also becomes
+/// the token of the hold a reserve makes. A refused string converts into
+/// [`Error::BadRequestId`] with `?`.
+///
+/// ```
+/// use racefree_postgres::{Error, RequestId};
+///
+/// let a = RequestId::new();
+/// assert_ne!(a, RequestId::new());
+/// let order = RequestId::from_string("order-1234").unwrap();
+/// assert_eq!(order.as_str(), "order-1234");
+/// let bad: Error = RequestId::from_string("no spaces").unwrap_err().into();
+/// assert!(matches!(bad, Error::BadRequestId { .. }));
+/// ```
+#[doc(inline)]
+pub use racefree_tier::RequestId;
+
+/// In PostgreSQL: a confirmed seat (its row booked under the token); only
+/// [`PgSeatPool::cancel`] releases it.
+///
+/// ```no_run
+/// # use racefree_postgres::{PgSeatPool, Table, Ticket};
+/// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
+/// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
+/// let hold = pool.try_reserve(&mut client)?.expect("free");
+/// let ticket = pool.confirm(&mut client, hold)?.remove(0);
+/// let (id, token) = (ticket.id(), ticket.token().to_string());
+/// drop(ticket); // dropping a ticket keeps the booking
+/// pool.cancel(&mut client, Ticket::from_parts(id, token))?;
+/// # Ok::<(), racefree_postgres::Error>(())
+/// ```
+#[doc(inline)]
+pub use racefree_tier::Ticket;
 
 /// The `postgres` client crate this one is built on.
 pub use postgres;

@@ -1,10 +1,11 @@
 //! [`PgSeatPool`]: the seat pool as a PostgreSQL table.
 
 use crate::common::{
-    act, exists, frame, lease_ms, num, read_comment, requests_ddl, run_ddl, words, RequestId,
-    Table, SCHEMA_VERSION,
+    act, exists, frame, lease_ms, num, read_comment, requests_ddl, run_ddl, words, Table,
+    SCHEMA_VERSION,
 };
 use crate::error::{Error, Result};
+use crate::{Hold, RequestId, Ticket};
 use postgres::types::Type;
 use postgres::GenericClient;
 use std::fmt;
@@ -714,27 +715,26 @@ impl PgSeatPool {
         hold: Hold,
         rid: &RequestId,
     ) -> Result<Vec<Ticket>> {
-        let seats = self.seat_array(&hold.ids)?;
-        let list: Vec<String> = hold.ids.iter().map(usize::to_string).collect();
-        let sig = format!("confirm {} {}", hold.token, list.join(","));
+        let seats = self.seat_array(hold.ids())?;
+        let list: Vec<String> = hold.ids().iter().map(usize::to_string).collect();
+        let sig = format!("confirm {} {}", hold.token(), list.join(","));
         let reply = act(
             client,
             &self.table,
             &self.sql.confirm,
             rid,
             &sig,
-            &[(&hold.token, Type::TEXT), (&seats, Type::INT4_ARRAY)],
+            &[(&hold.token(), Type::TEXT), (&seats, Type::INT4_ARRAY)],
         )?;
         match reply.as_str() {
             "ok" => Ok(hold
-                .ids
+                .ids()
                 .iter()
-                .map(|&id| Ticket {
-                    id,
-                    token: hold.token.clone(),
-                })
+                .map(|&id| Ticket::from_parts(id, hold.token()))
                 .collect()),
-            "expired" => Err(Error::HoldExpired { seats: hold.ids }),
+            "expired" => Err(Error::HoldExpired {
+                seats: hold.into_parts().0,
+            }),
             _ => Err(Error::Protocol(format!("confirm reply {reply:?}"))),
         }
     }
@@ -753,23 +753,23 @@ impl PgSeatPool {
     /// # Ok::<(), racefree_postgres::Error>(())
     /// ```
     pub fn renew<C: GenericClient>(&self, client: &mut C, hold: &Hold) -> Result<()> {
-        let seats = self.seat_array(&hold.ids)?;
+        let seats = self.seat_array(hold.ids())?;
         let lease = lease_ms(self.lease)?;
         let n = client
             .execute_typed(
                 self.sql.renew.as_str(),
                 &[
                     (&seats, Type::INT4_ARRAY),
-                    (&hold.token, Type::TEXT),
+                    (&hold.token(), Type::TEXT),
                     (&lease, Type::INT8),
                 ],
             )
             .map_err(|e| self.err(e, None))?;
-        if n as usize == hold.ids.len() {
+        if n as usize == hold.len() {
             Ok(())
         } else {
             Err(Error::HoldExpired {
-                seats: hold.ids.clone(),
+                seats: hold.ids().to_vec(),
             })
         }
     }
@@ -791,11 +791,11 @@ impl PgSeatPool {
     /// # Ok::<(), racefree_postgres::Error>(())
     /// ```
     pub fn release<C: GenericClient>(&self, client: &mut C, hold: Hold) -> Result<usize> {
-        let seats = self.seat_array(&hold.ids)?;
+        let seats = self.seat_array(hold.ids())?;
         let n = client
             .execute_typed(
                 self.sql.release.as_str(),
-                &[(&seats, Type::INT4_ARRAY), (&hold.token, Type::TEXT)],
+                &[(&seats, Type::INT4_ARRAY), (&hold.token(), Type::TEXT)],
             )
             .map_err(|e| self.err(e, None))?;
         Ok(n as usize)
@@ -869,21 +869,21 @@ impl PgSeatPool {
         if tickets.is_empty() {
             return Ok(());
         }
-        let mut sorted: Vec<usize> = tickets.iter().map(|t| t.id).collect();
+        let mut sorted: Vec<usize> = tickets.iter().map(Ticket::id).collect();
         sorted.sort_unstable();
         if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
             // The same seat twice: the second cannot be booked any more.
             return Err(Error::NotBooked { seat: w[0] });
         }
-        if let Some(t) = tickets.iter().find(|t| t.id >= self.capacity) {
-            return Err(Error::NotBooked { seat: t.id });
+        if let Some(t) = tickets.iter().find(|t| t.id() >= self.capacity) {
+            return Err(Error::NotBooked { seat: t.id() });
         }
-        let ids: Vec<usize> = tickets.iter().map(|t| t.id).collect();
+        let ids: Vec<usize> = tickets.iter().map(Ticket::id).collect();
         let seats = self.seat_array(&ids)?;
-        let tokens: Vec<String> = tickets.iter().map(|t| t.token.clone()).collect();
+        let tokens: Vec<String> = tickets.iter().map(|t| t.token().to_string()).collect();
         let pairs: Vec<String> = tickets
             .iter()
-            .map(|t| format!("{}:{}", t.id, t.token))
+            .map(|t| format!("{}:{}", t.id(), t.token()))
             .collect();
         let sig = format!("cancel {}", pairs.join(","));
         let reply = act(
@@ -938,131 +938,9 @@ impl PgSeatPool {
                 if ids.is_empty() || k.is_some_and(|k| k != ids.len()) {
                     return Err(Error::Protocol(format!("reserve reply {reply:?}")));
                 }
-                Ok(Some(Hold {
-                    ids,
-                    token: rid.as_str().to_string(),
-                }))
+                Ok(Some(Hold::from_parts(ids, rid.as_str())))
             }
             _ => Err(Error::Protocol(format!("reserve reply {reply:?}"))),
-        }
-    }
-}
-
-/// Seats held for you until their lease ends, you
-/// [`release`](PgSeatPool::release) them, or you [`confirm`](PgSeatPool::confirm)
-/// them into [`Ticket`]s. One seat from `try_reserve` / `try_reserve_seat`, `k`
-/// from `try_reserve_many`.
-///
-/// A `Hold` is plain data (it borrows no connection), so dropping it does not
-/// release anything: the lease does, on the server's clock. Keep it across
-/// requests (e.g. in a cart) with [`token`](Self::token) and
-/// [`from_parts`](Self::from_parts).
-///
-/// ```no_run
-/// # use racefree_postgres::{PgSeatPool, Table, Hold};
-/// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
-/// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
-/// let hold = pool.try_reserve_seat(&mut client, 5)?.expect("seat 5 free");
-/// let (ids, token) = (hold.ids().to_vec(), hold.token().to_string());
-/// // ... next HTTP request ...
-/// let tickets = pool.confirm(&mut client, Hold::from_parts(ids, token))?;
-/// # Ok::<(), racefree_postgres::Error>(())
-/// ```
-#[derive(Debug, PartialEq, Eq, Hash)]
-#[must_use = "an unconfirmed Hold keeps its seats until its lease ends"]
-pub struct Hold {
-    ids: Vec<usize>,
-    token: String,
-}
-
-impl Hold {
-    /// The first (for a single hold: the only) seat.
-    ///
-    /// # Panics
-    /// On a hold rebuilt by [`from_parts`](Self::from_parts) with no seats.
-    ///
-    /// ```
-    /// let h = racefree_postgres::Hold::from_parts(vec![4, 5], "cart-9");
-    /// assert_eq!((h.id(), h.ids(), h.len(), h.token()), (4, &[4, 5][..], 2, "cart-9"));
-    /// ```
-    pub fn id(&self) -> usize {
-        self.ids[0]
-    }
-
-    /// Every seat, ascending.
-    pub fn ids(&self) -> &[usize] {
-        &self.ids
-    }
-
-    /// Number of seats (at least 1).
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Always `false`: a hold has at least one seat.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-
-    /// The token (the reserve's request id) that fences confirm and renew.
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
-    /// Rebuilds a hold from its seats and token. The database checks the token,
-    /// so a rebuilt hold confirms only what was held under it.
-    pub fn from_parts(ids: Vec<usize>, token: impl Into<String>) -> Self {
-        Hold {
-            ids,
-            token: token.into(),
-        }
-    }
-}
-
-/// A confirmed seat. It has no lease: only [`PgSeatPool::cancel`] releases it.
-/// Not `Clone`, so one ticket cancels once.
-///
-/// ```no_run
-/// # use racefree_postgres::{PgSeatPool, Table, Ticket};
-/// # let mut client = racefree_postgres::connect("host=127.0.0.1 user=app dbname=shop")?;
-/// # let pool = PgSeatPool::open(&mut client, &Table::public("gate_7")?)?;
-/// let hold = pool.try_reserve(&mut client)?.expect("free");
-/// let ticket = pool.confirm(&mut client, hold)?.remove(0);
-/// let (id, token) = (ticket.id(), ticket.token().to_string());
-/// drop(ticket); // dropping a ticket keeps the booking
-/// pool.cancel(&mut client, Ticket::from_parts(id, token))?;
-/// # Ok::<(), racefree_postgres::Error>(())
-/// ```
-#[derive(Debug, PartialEq, Eq, Hash)]
-#[must_use = "a Ticket is the only way to cancel its booking"]
-pub struct Ticket {
-    id: usize,
-    token: String,
-}
-
-impl Ticket {
-    /// The booked seat.
-    ///
-    /// ```
-    /// let t = racefree_postgres::Ticket::from_parts(7, "order-1");
-    /// assert_eq!((t.id(), t.token()), (7, "order-1"));
-    /// ```
-    pub fn id(&self) -> usize {
-        self.id
-    }
-
-    /// The token the booking is fenced by.
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
-    /// Rebuilds a ticket from its seat and token (e.g. read back from your
-    /// order table). Cancel checks the token, so a rebuilt ticket cancels only
-    /// the booking it was made for.
-    pub fn from_parts(id: usize, token: impl Into<String>) -> Self {
-        Ticket {
-            id,
-            token: token.into(),
         }
     }
 }

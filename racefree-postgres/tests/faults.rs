@@ -15,26 +15,19 @@
 mod common;
 
 use common::{client, server, unique, wait_until, waits_on_lock, PgOptions, PgServer};
-use racefree_conformance::support::{kill_and_reap, spawn_fault_child};
+use racefree_conformance::support::{
+    kill_and_reap, report_and_await_kill, run_as_fault_child, spawn_fault_child,
+};
 use racefree_postgres::postgres::Client;
 use racefree_postgres::{Error, Hold, PgBoundedCounter, PgSeatPool, RequestId, Table, Ticket};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Set in the child process that fault 1 spawns: `CONNSTR|TABLE`.
-const CHILD_ENV: &str = "RACEFREE_PG_FAULT_CHILD";
-/// Long enough that the child's own reserve-then-confirm fits in it on a
-/// loaded machine; the parent waits (bounded) for it to run out.
-const CHILD_LEASE: Duration = Duration::from_secs(2);
-
-/// Fault 1. The child is this same test binary re-run with `--exact` on this
-/// test and `CHILD_ENV` set, which makes the function play the client that
-/// gets killed.
+/// Fault 1 (the killed client: [`child_holder`]).
 #[test]
 fn client_killed_mid_hold_loses_its_hold_not_its_tickets() {
-    if let Ok(spec) = std::env::var(CHILD_ENV) {
-        child_holder(&spec);
+    if run_as_fault_child(child_holder) {
         return;
     }
     let srv = server();
@@ -43,7 +36,6 @@ fn client_killed_mid_hold_loses_its_hold_not_its_tickets() {
     let pool = PgSeatPool::create(&mut c, &t, 4).unwrap();
     let (child, report) = spawn_fault_child(
         "client_killed_mid_hold_loses_its_hold_not_its_tickets",
-        CHILD_ENV,
         &format!("{}|{}", srv.conn_str(), t.name()),
     );
     let (held, mut booked) = (report.held, report.booked);
@@ -85,7 +77,11 @@ fn client_killed_mid_hold_loses_its_hold_not_its_tickets() {
     pool.cancel(&mut c, Ticket::from_parts(id, token)).unwrap();
 }
 
+/// The client fault 1 kills; `spec` is `CONNSTR|TABLE`.
 fn child_holder(spec: &str) {
+    /// Long enough that the child's own reserve-then-confirm fits in it on a
+    /// loaded machine; the parent waits (bounded) for it to run out.
+    const CHILD_LEASE: Duration = Duration::from_secs(2);
     let (conn, table) = spec.split_once('|').unwrap();
     let mut c = racefree_postgres::connect(conn).unwrap();
     let pool = PgSeatPool::open(&mut c, &Table::new("t", table).unwrap())
@@ -94,15 +90,8 @@ fn child_holder(spec: &str) {
         .unwrap();
     let booked = pool.try_reserve(&mut c).unwrap().unwrap();
     let ticket = pool.confirm(&mut c, booked).unwrap().remove(0);
-    println!("CHILD BOOKED {} {}", ticket.id(), ticket.token());
     let h = pool.try_reserve_many(&mut c, 2).unwrap().unwrap();
-    for id in h.ids() {
-        println!("CHILD HELD {id}");
-    }
-    println!("CHILD READY");
-    // Wait to be killed (bounded: the parent kills at once).
-    std::thread::sleep(Duration::from_secs(120));
-    std::process::exit(3);
+    report_and_await_kill((ticket.id(), ticket.token()), h.ids());
 }
 
 /// Connects, retrying (bounded) while the server is down or restarting.

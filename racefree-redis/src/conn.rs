@@ -1,12 +1,9 @@
-//! Connections, configuration, request ids and script calls shared by every type.
+//! Connections, configuration and script calls shared by every type.
 
 use crate::error::{Error, Result};
+use racefree_tier::RequestId;
 use redis::{Client, Connection, IntoConnectionInfo, Script};
-use std::collections::hash_map::RandomState;
-use std::fmt;
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Settings of one handle (seat pool or counter), chosen on the client side.
@@ -83,84 +80,6 @@ impl Config {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
-}
-
-/// An idempotency key: one per mutating call. Repeating a call with the same id
-/// (within [`Config::reply_ttl`]) returns the first call's answer instead of
-/// acting again, because the server stores the answer under the id in the same
-/// atomic step that acts.
-///
-/// The plain methods (`try_reserve`, `add`, ...) make a fresh id per call and
-/// reuse it for their own automatic retries; the `*_with` methods take yours, so
-/// that a retry after a crash or a timeout of your own can reuse it.
-///
-/// ```
-/// use racefree_redis::RequestId;
-///
-/// let a = RequestId::new();
-/// assert_ne!(a, RequestId::new());
-/// let order = RequestId::from_string("order-1234").unwrap();
-/// assert_eq!(order.as_str(), "order-1234");
-/// assert!(RequestId::from_string("no spaces").is_err());
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct RequestId(String);
-
-impl RequestId {
-    /// A fresh random id (128 bits from a per-process random hasher seeded by the
-    /// OS, a counter, the process id and the time).
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        RequestId(random_hex128())
-    }
-
-    /// An id of your own (an order number, a message id): 1 to 64 characters
-    /// from `[A-Za-z0-9_-]`.
-    ///
-    /// # Errors
-    /// [`Error::BadRequestId`] otherwise.
-    pub fn from_string(id: impl Into<String>) -> Result<Self> {
-        let id = id.into();
-        let ok = (1..=64).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(RequestId(id))
-        } else {
-            Err(Error::BadRequestId { id })
-        }
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RequestId({})", self.0)
-    }
-}
-
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-fn random_hex128() -> String {
-    static SEED: OnceLock<RandomState> = OnceLock::new();
-    static N: AtomicU64 = AtomicU64::new(0);
-    let seed = SEED.get_or_init(RandomState::new);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let half = |salt: u8| seed.hash_one((salt, n, std::process::id(), nanos));
-    format!("{:016x}{:016x}", half(1), half(2))
 }
 
 /// Checks a user-chosen object name (it goes inside the `{name}` hash tag).
@@ -325,7 +244,7 @@ impl Reply {
                 }
                 Some("ridreuse") => {
                     return Err(Error::RequestIdReused {
-                        request_id: rid.map(|r| r.0.clone()).unwrap_or_default(),
+                        request_id: rid.map(|r| r.as_str().to_string()).unwrap_or_default(),
                     })
                 }
                 _ => {}

@@ -1,7 +1,8 @@
 //! [`RedisCounter`] and [`RedisBoundedCounter`].
 
-use crate::conn::{check_name, key, Config, Conn, Reply, RequestId, LUA_COMMON};
+use crate::conn::{check_name, key, Config, Conn, Reply, LUA_COMMON};
 use crate::error::{Error, Result};
+use crate::RequestId;
 use redis::{IntoConnectionInfo, Script};
 use std::fmt;
 use std::sync::OnceLock;

@@ -56,10 +56,55 @@ mod counter;
 mod error;
 mod seats;
 
-pub use conn::{Config, RequestId};
+pub use conn::Config;
 pub use counter::{RedisBoundedCounter, RedisCounter, MAX_VALUE};
 pub use error::{Error, Result};
-pub use seats::{Hold, Holds, RedisSeatPool, Ticket, MAX_CAPACITY};
+pub use seats::{Hold, Holds, RedisSeatPool, MAX_CAPACITY};
+
+/// On Redis: repeating a call with the same id within [`Config::reply_ttl`]
+/// returns the first call's answer, because the script stores the answer under
+/// the id in the same atomic step that acts. A refused string converts into
+/// [`Error::BadRequestId`] with `?`.
+///
+/// ```
+/// use racefree_redis::{Error, RequestId};
+///
+/// let a = RequestId::new();
+/// assert_ne!(a, RequestId::new());
+/// let order = RequestId::from_string("order-1234").unwrap();
+/// assert_eq!(order.as_str(), "order-1234");
+/// let bad: Error = RequestId::from_string("no spaces").unwrap_err().into();
+/// assert!(matches!(bad, Error::BadRequestId { .. }));
+/// ```
+#[doc(inline)]
+pub use racefree_tier::RequestId;
+
+/// On Redis: a confirmed seat; only [`RedisSeatPool::cancel`] releases it.
+///
+/// ```no_run
+/// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+/// let ticket = pool.try_reserve()?.expect("free").confirm()?;
+/// // Persist (id, token) with the order; rebuild it later to cancel:
+/// let (id, token) = (ticket.id(), ticket.token().to_string());
+/// drop(ticket); // dropping a ticket keeps the booking
+/// pool.cancel(racefree_redis::Ticket::from_parts(id, token))?;
+/// # Ok::<(), racefree_redis::Error>(())
+/// ```
+#[doc(inline)]
+pub use racefree_tier::Ticket;
+
+/// On Redis: the seats and token of a [`Holds`] group, which derefs to it
+/// (`group.ids()`, `group.len()`, `group.token()`).
+///
+/// ```no_run
+/// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+/// let group = pool.try_reserve_many(2)?.expect("2 free seats");
+/// let seats: &racefree_redis::HeldSeats = &group;
+/// assert_eq!(seats.len(), 2);
+/// # Ok::<(), racefree_redis::Error>(())
+/// ```
+#[doc(inline)]
+pub use racefree_tier::HeldSeats;
 
 /// The `redis` client crate this one is built on (for [`redis::ConnectionInfo`]
 /// and friends).

@@ -1,7 +1,8 @@
 //! [`RedisSeatPool`]: the seat pool on a Redis server.
 
-use crate::conn::{check_name, key, Config, Conn, Reply, RequestId, LUA_COMMON};
+use crate::conn::{check_name, key, Config, Conn, Reply, LUA_COMMON};
 use crate::error::{Error, Result};
+use crate::{HeldSeats, RequestId, Ticket};
 use redis::{IntoConnectionInfo, Script};
 use std::fmt;
 use std::sync::OnceLock;
@@ -523,8 +524,7 @@ impl RedisSeatPool {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Some(Holds {
                     pool: self,
-                    ids,
-                    token: rid.as_str().to_string(),
+                    seats: HeldSeats::from_parts(ids, rid.as_str()),
                     live: true,
                 }))
             }
@@ -605,17 +605,17 @@ impl RedisSeatPool {
         if tickets.is_empty() {
             return Ok(());
         }
-        if let Some(t) = tickets.iter().find(|t| t.id >= self.capacity) {
-            return Err(Error::NotBooked { seat: t.id });
+        if let Some(t) = tickets.iter().find(|t| t.id() >= self.capacity) {
+            return Err(Error::NotBooked { seat: t.id() });
         }
         let pairs: Vec<String> = tickets
             .iter()
-            .map(|t| format!("{}:{}", t.id, t.token))
+            .map(|t| format!("{}:{}", t.id(), t.token()))
             .collect();
         let sig = format!("cancel {}", pairs.join(","));
         let args: Vec<String> = tickets
             .iter()
-            .flat_map(|t| [t.id.to_string(), t.token.clone()])
+            .flat_map(|t| [t.id().to_string(), t.token().to_string()])
             .collect();
         let r = self.call(&scripts().cancel, Some((rid, sig)), args)?;
         match (r.word(0), r.word(1)) {
@@ -820,10 +820,7 @@ impl Hold<'_> {
     pub fn confirm_with(mut self, rid: &RequestId) -> Result<Ticket> {
         self.pool.confirm_ids(&self.token, &[self.id], rid)?;
         self.live = false;
-        Ok(Ticket {
-            id: self.id,
-            token: std::mem::take(&mut self.token),
-        })
+        Ok(Ticket::from_parts(self.id, std::mem::take(&mut self.token)))
     }
 
     /// Starts a fresh lease of [`Config::lease`] from now (server clock).
@@ -882,8 +879,7 @@ impl Drop for Hold<'_> {
 #[must_use = "dropping Holds releases its seats"]
 pub struct Holds<'a> {
     pool: &'a RedisSeatPool,
-    ids: Vec<usize>,
-    token: String,
+    seats: HeldSeats,
     live: bool,
 }
 
@@ -891,33 +887,33 @@ impl fmt::Debug for Holds<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Holds")
             .field("pool", &self.pool.name)
-            .field("ids", &self.ids)
-            .field("token", &self.token)
+            .field("ids", &self.seats.ids())
+            .field("token", &self.seats.token())
             .finish()
     }
 }
 
+/// The group's seats and token: [`ids`](HeldSeats::ids) (ascending),
+/// [`len`](HeldSeats::len), [`is_empty`](HeldSeats::is_empty) (always
+/// `false`) and [`token`](HeldSeats::token) (the hold token shared by the
+/// group).
+///
+/// ```no_run
+/// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
+/// let group = pool.try_reserve_many(2)?.expect("2 free seats");
+/// assert_eq!((group.len(), group.ids().len()), (2, 2));
+/// println!("held {:?} under {}", group.ids(), group.token());
+/// # Ok::<(), racefree_redis::Error>(())
+/// ```
+impl std::ops::Deref for Holds<'_> {
+    type Target = HeldSeats;
+
+    fn deref(&self) -> &HeldSeats {
+        &self.seats
+    }
+}
+
 impl Holds<'_> {
-    /// The seats, ascending.
-    pub fn ids(&self) -> &[usize] {
-        &self.ids
-    }
-
-    /// Number of seats.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Always `false`: a group holds at least one seat.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-
-    /// The hold token shared by the group.
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
     /// Books every seat of the group, all or none.
     ///
     /// # Errors
@@ -947,15 +943,14 @@ impl Holds<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn confirm_with(mut self, rid: &RequestId) -> Result<Vec<Ticket>> {
-        self.pool.confirm_ids(&self.token, &self.ids, rid)?;
+        self.pool
+            .confirm_ids(self.seats.token(), self.seats.ids(), rid)?;
         self.live = false;
         Ok(self
-            .ids
+            .seats
+            .ids()
             .iter()
-            .map(|&id| Ticket {
-                id,
-                token: self.token.clone(),
-            })
+            .map(|&id| Ticket::from_parts(id, self.seats.token()))
             .collect())
     }
 
@@ -971,7 +966,9 @@ impl Holds<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn renew(&self) -> Result<()> {
-        let r = self.pool.hold_op(&self.token, "renew", &self.ids)?;
+        let r = self
+            .pool
+            .hold_op(self.seats.token(), "renew", self.seats.ids())?;
         self.pool.expired_or(r)
     }
 
@@ -988,7 +985,7 @@ impl Holds<'_> {
     pub fn release(mut self) -> Result<()> {
         self.live = false;
         self.pool
-            .hold_op(&self.token, "release", &self.ids)
+            .hold_op(self.seats.token(), "release", self.seats.ids())
             .map(drop)
     }
 }
@@ -996,48 +993,9 @@ impl Holds<'_> {
 impl Drop for Holds<'_> {
     fn drop(&mut self) {
         if self.live {
-            let _ = self.pool.hold_op(&self.token, "release", &self.ids);
-        }
-    }
-}
-
-/// A confirmed seat. It has no lease: only [`RedisSeatPool::cancel`] releases it.
-/// Not `Clone`, so one ticket cancels once.
-///
-/// ```no_run
-/// # let pool = racefree_redis::RedisSeatPool::open("redis://127.0.0.1/", "gate-7")?;
-/// let ticket = pool.try_reserve()?.expect("free").confirm()?;
-/// // Persist (id, token) with the order; rebuild it later to cancel:
-/// let (id, token) = (ticket.id(), ticket.token().to_string());
-/// drop(ticket); // dropping a ticket keeps the booking
-/// pool.cancel(racefree_redis::Ticket::from_parts(id, token))?;
-/// # Ok::<(), racefree_redis::Error>(())
-/// ```
-#[derive(Debug, PartialEq, Eq, Hash)]
-#[must_use = "a Ticket is the only way to cancel its booking"]
-pub struct Ticket {
-    id: usize,
-    token: String,
-}
-
-impl Ticket {
-    /// The booked seat.
-    pub fn id(&self) -> usize {
-        self.id
-    }
-
-    /// The token the booking is fenced by.
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
-    /// Rebuilds a ticket from its seat and token (e.g. read back from your
-    /// order database). The server checks the token on cancel, so a rebuilt
-    /// ticket cancels only the booking it was made for.
-    pub fn from_parts(id: usize, token: impl Into<String>) -> Self {
-        Ticket {
-            id,
-            token: token.into(),
+            let _ = self
+                .pool
+                .hold_op(self.seats.token(), "release", self.seats.ids());
         }
     }
 }

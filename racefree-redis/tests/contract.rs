@@ -489,7 +489,7 @@ fn bad_input_is_a_clear_error() {
         Err(Error::CapacityMismatch { .. })
     ));
     assert!(matches!(
-        RequestId::from_string("a b"),
+        RequestId::from_string("a b").map_err(Error::from),
         Err(Error::BadRequestId { .. })
     ));
 

@@ -14,33 +14,26 @@ mod common;
 use common::{raw, server, wait_until, ServerOptions};
 use racefree_conformance::harness::prepared_together;
 use racefree_conformance::server::RedisServer;
-use racefree_conformance::support::{kill_and_reap, spawn_fault_child};
+use racefree_conformance::support::{
+    kill_and_reap, report_and_await_kill, run_as_fault_child, spawn_fault_child,
+};
 use racefree_redis::redis;
 use racefree_redis::{
     Config, Error, RedisBoundedCounter, RedisCounter, RedisSeatPool, RequestId, Ticket,
 };
 use std::collections::HashSet;
-use std::io::Write;
 use std::time::Duration;
 
-/// Set in the child process that fault 1 spawns: `URL POOL`.
-const CHILD_ENV: &str = "RACEFREE_REDIS_FAULT_CHILD";
-const CHILD_LEASE: Duration = Duration::from_millis(400);
-
-/// Fault 1. In the test process this is the parent; the child is this same test
-/// binary re-run with `--exact` on this test and `CHILD_ENV` set, which makes
-/// the function play the client that gets killed.
+/// Fault 1; the killed client is [`child_holder`].
 #[test]
 fn client_killed_mid_hold_loses_its_hold_not_its_tickets() {
-    if let Ok(spec) = std::env::var(CHILD_ENV) {
-        child_holder(&spec);
+    if run_as_fault_child(child_holder) {
         return;
     }
     let srv = server();
     let pool = RedisSeatPool::create(srv.url(), "crash", 4).unwrap();
     let (child, report) = spawn_fault_child(
         "client_killed_mid_hold_loses_its_hold_not_its_tickets",
-        CHILD_ENV,
         &format!("{} crash", srv.url()),
     );
     let (held, mut booked) = (report.held, report.booked);
@@ -63,27 +56,16 @@ fn client_killed_mid_hold_loses_its_hold_not_its_tickets() {
     assert_eq!(pool.available().unwrap(), 4);
 }
 
+/// The client fault 1 kills; `spec` is `URL POOL`.
 fn child_holder(spec: &str) {
+    const CHILD_LEASE: Duration = Duration::from_millis(400);
     let (url, name) = spec.split_once(' ').expect("URL POOL");
     let pool = RedisSeatPool::open(url, name)
         .unwrap()
         .with_config(Config::default().lease(CHILD_LEASE));
     let ticket = pool.try_reserve().unwrap().unwrap().confirm().unwrap();
     let group = pool.try_reserve_many(2).unwrap().unwrap();
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "CHILD BOOKED {} {}", ticket.id(), ticket.token()).unwrap();
-    for id in group.ids() {
-        writeln!(out, "CHILD HELD {id}").unwrap();
-    }
-    writeln!(out, "CHILD READY").unwrap();
-    out.flush().unwrap();
-    drop(out);
-    // Wait to be killed, renewing nothing; bounded in case the parent died.
-    for _ in 0..600 {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::mem::forget(group);
-    panic!("the parent never killed this child");
+    report_and_await_kill((ticket.id(), ticket.token()), group.ids());
 }
 
 /// Fault 2.
