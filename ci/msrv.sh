@@ -75,7 +75,7 @@ if [ "$fallback" != 1 ]; then
             --target-dir "$CI_ROOT/target/msrv"
         ci_run cargo +"$MSRV" build -p racefree --lib --features shm,serde,defmt --locked \
             --target-dir "$CI_ROOT/target/msrv"
-        ci_run cargo +"$MSRV" build -p racefree-tier --lib --locked \
+        ci_run cargo +"$MSRV" build -p racefree-tier --lib --all-features --locked \
             --target-dir "$CI_ROOT/target/msrv"
         ci_note "racefree builds with Rust $MSRV (default features, no default features, shm+serde+defmt), and so does racefree-tier"
         exit 0

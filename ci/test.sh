@@ -10,4 +10,4 @@ ci_banner "cargo test --all-features"
 ci_cargo_test "cargo test --all-features" cargo test --all-features
 
 ci_banner "cargo test -p racefree-tier (what the server tiers share; no server needed)"
-ci_cargo_test "racefree-tier" cargo test -p racefree-tier
+ci_cargo_test "racefree-tier" cargo test -p racefree-tier --all-features

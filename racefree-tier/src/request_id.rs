@@ -37,7 +37,38 @@ pub const MAX_REQUEST_ID_LEN: usize = 64;
 /// assert!(RequestId::from_string("no spaces").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
 pub struct RequestId(String);
+
+/// [`RequestId::from_string`] as a conversion; with the `serde` feature, a
+/// `RequestId` deserializes through it.
+///
+/// ```
+/// use racefree_tier::RequestId;
+///
+/// assert!(RequestId::try_from(String::from("order-7")).is_ok());
+/// assert!(RequestId::try_from(String::new()).is_err());
+/// ```
+impl TryFrom<String> for RequestId {
+    type Error = BadRequestId;
+
+    fn try_from(id: String) -> Result<Self, BadRequestId> {
+        RequestId::from_string(id)
+    }
+}
+
+/// The id's text.
+///
+/// ```
+/// let id = racefree_tier::RequestId::from_string("order-7").unwrap();
+/// assert_eq!(String::from(id), "order-7");
+/// ```
+impl From<RequestId> for String {
+    fn from(id: RequestId) -> String {
+        id.0
+    }
+}
 
 impl RequestId {
     /// A fresh random id: 32 hex digits (128 bits from a per-process random

@@ -13,6 +13,7 @@
 /// assert_eq!(Ticket::from_parts(id, token), t);
 /// ```
 #[derive(Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[must_use = "a Ticket is the only way to cancel its booking"]
 pub struct Ticket {
     id: usize,
