@@ -222,6 +222,18 @@ pub enum SeatOp {
     Release(Vec<usize>),
     /// `available()`
     Available,
+    /// `reserve_blocking()`: waits until it books a seat, so it returns
+    /// `Reserve(Some(id))`, `id` free at its linearization point.
+    ReserveBlocking,
+    /// `reserve_timeout(t)`: `Reserve(Some(id))` as a `Reserve`; when it gives
+    /// up, `Reserve(None)` if no other waiting call could have been queued
+    /// during it (then, as `try_reserve() -> None`, the pool was full within the
+    /// slack at some point: its last failed admission, at the queue's head), or
+    /// [`SeatRet::TimedOutBehind`] if one could (see there).
+    ReserveTimeout,
+    /// `reserve_many_blocking(k)`: waits until it books `k` seats, so it
+    /// returns `ReserveMany(Some(ids))`.
+    ReserveManyBlocking(usize),
 }
 
 /// Seat pool results.
@@ -237,6 +249,14 @@ pub enum SeatRet {
     Released,
     /// `available()`
     Available(usize),
+    /// A `reserve_timeout` that gave up while another waiting call may have
+    /// been queued (its interval overlapped one, by the workload's count). The
+    /// queue is FIFO and only its head claims, so such a call may time out
+    /// behind a waiter that was woken but has not run yet, with any number of
+    /// seats free all along: its `None` says nothing about the count. What
+    /// stays checked is that it books nothing (the state is unchanged, so a
+    /// seat it kept would show in later calls and in the quiescent check).
+    TimedOutBehind,
 }
 
 /// Sequential seat pool: a set of held seats (capacity ≤ 64).
@@ -252,6 +272,14 @@ pub enum SeatRet {
 /// ("`None` only when every seat is taken") and what a Mutex pool does.
 /// Seats themselves are never relaxed: no seat is ever held twice, a group is all
 /// or nothing, and a release frees exactly the seats it held.
+///
+/// Waiting calls (`ReserveBlocking`, `ReserveTimeout`, `ReserveManyBlocking`)
+/// take effect at one point of their interval like the try forms; what they
+/// wait for is not in the model (a blocking call's interval simply ends when it
+/// got its seats). A timed call that gave up is `Reserve(None)`, held to the
+/// same "full within the slack" rule, unless another waiting call may have been
+/// queued ahead of it ([`SeatRet::TimedOutBehind`]: FIFO fairness lets it fail
+/// with seats free).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SeatModel {
     /// Bit i set = seat i is held.
@@ -331,6 +359,14 @@ impl SequentialModel for SeatModel {
             }
             (SeatOp::Available, SeatRet::Available(n)) => {
                 (*n <= self.free() && *n + self.slack >= self.free()).then_some(*self)
+            }
+            // A waiting call books what the try form would have booked; a
+            // blocking one never comes back empty-handed.
+            (SeatOp::ReserveBlocking, SeatRet::Reserve(Some(_)))
+            | (SeatOp::ReserveTimeout, SeatRet::Reserve(_)) => self.step(&SeatOp::Reserve, ret),
+            (SeatOp::ReserveTimeout, SeatRet::TimedOutBehind) => Some(*self),
+            (SeatOp::ReserveManyBlocking(k), SeatRet::ReserveMany(Some(_))) => {
+                self.step(&SeatOp::ReserveMany(*k), ret)
             }
             _ => None,
         }

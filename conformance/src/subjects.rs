@@ -9,6 +9,8 @@ use crate::history::{History, Recorder};
 use crate::models::{
     BoundedModel, BoundedOp, CounterModel, CounterOp, SeatErr, SeatOp, SeatRet, StackOp, StackRet,
 };
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 // ---------------------------------------------------------------- counters
 
@@ -379,4 +381,183 @@ pub fn pool_all_free<P: PoolLike>(p: &P, _h: &History<SeatOp, SeatRet>) {
         .expect("quiescent pool cannot book every seat");
     assert_eq!(ids, (0..p.capacity()).collect::<Vec<_>>());
     p.release(g);
+}
+
+// ---------------------------------------------------------------- waiting seat pool
+
+/// A seat pool whose callers can also wait for seats (racefree's `wait` feature).
+pub trait WaitPoolLike: PoolLike {
+    /// `reserve_blocking()`
+    fn reserve_blocking(&self) -> (usize, Self::Held<'_>);
+    /// `reserve_timeout(timeout)`
+    fn reserve_timeout(&self, timeout: Duration) -> Option<(usize, Self::Held<'_>)>;
+    /// `reserve_many_blocking(k)` (`1 <= k <= capacity`): ids sorted ascending.
+    fn reserve_many_blocking(&self, k: usize) -> (Vec<usize>, Self::Held<'_>);
+}
+
+/// A waiting pool with the round's count of waiting calls in flight, which tells
+/// a timed call that gave up whether another waiting call may have been queued
+/// during it ([`SeatRet::TimedOutBehind`]).
+#[derive(Debug)]
+pub struct Waiting<P> {
+    /// The pool under test.
+    pub pool: P,
+    /// Waiting calls begun (each counts itself before its recorded call).
+    begun: AtomicUsize,
+    /// Waiting calls begun and not yet returned.
+    in_flight: AtomicUsize,
+}
+
+impl<P> Waiting<P> {
+    /// `pool`, with no waiting call in flight.
+    pub fn new(pool: P) -> Self {
+        Self {
+            pool,
+            begun: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs one waiting call, counted in flight around it.
+    fn counted<R>(&self, call: impl FnOnce() -> R) -> R {
+        // SeqCst, all of them: one total order of the counts. In flight first,
+        // then begun, and a snapshot reads begun first, then in flight: a call
+        // missed by the snapshot's read of `in_flight` counts itself in `begun`
+        // after the snapshot read it, so `overlapped` sees it (or it began
+        // after the timed call returned).
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.begun.fetch_add(1, Ordering::SeqCst);
+        let out = call();
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        out
+    }
+
+    /// A snapshot taken inside a waiting call, as it begins.
+    fn others_at_start(&self) -> (usize, bool) {
+        let begun = self.begun.load(Ordering::SeqCst);
+        // This call counts itself in both.
+        (begun, self.in_flight.load(Ordering::SeqCst) > 1)
+    }
+
+    /// Whether another waiting call may have run at any moment between the
+    /// snapshot `at_start` and now (the caller is still in flight).
+    fn overlapped(&self, (begun, others_then): (usize, bool)) -> bool {
+        others_then || self.begun.load(Ordering::SeqCst) != begun
+    }
+}
+
+/// `ops` random operations on a waiting pool: the try forms of [`pool_ops`],
+/// releases, and waiting calls: `reserve_timeout(timeout)` at any time,
+/// `reserve_blocking()` and `reserve_many_blocking(k)` (`k` up to 2, at most the
+/// capacity) only while the thread holds nothing. So a blocking call always
+/// ends: every seat is held by a thread that is not blocked, each such thread
+/// releases everything by the end of its ops, and then the queue's head
+/// (FIFO, asking at most the capacity) is served, and so on.
+pub fn wait_pool_ops<P: WaitPoolLike>(
+    w: &Waiting<P>,
+    _thread: usize,
+    rng: &mut Rng,
+    rec: &mut Recorder<'_, SeatOp, SeatRet>,
+    ops: usize,
+    timeout: Duration,
+) {
+    let p = &w.pool;
+    let cap = p.capacity();
+    let mut held: Vec<(Vec<usize>, P::Held<'_>)> = Vec::new();
+    for _ in 0..ops {
+        match rng.below(20) {
+            0..=3 => rec.call(SeatOp::Reserve, || match p.try_reserve() {
+                Some((id, g)) => (SeatRet::Reserve(Some(id)), held.push((vec![id], g))),
+                None => (SeatRet::Reserve(None), ()),
+            }),
+            4..=5 => {
+                let k = 1 + rng.below(2) as usize;
+                rec.call(SeatOp::ReserveMany(k), || match p.try_reserve_many(k) {
+                    Some((ids, g)) => {
+                        (SeatRet::ReserveMany(Some(ids.clone())), held.push((ids, g)))
+                    }
+                    None => (SeatRet::ReserveMany(None), ()),
+                })
+            }
+            6..=9 => w.counted(|| {
+                rec.call(SeatOp::ReserveTimeout, || {
+                    let start = w.others_at_start();
+                    match p.reserve_timeout(timeout) {
+                        Some((id, g)) => (SeatRet::Reserve(Some(id)), held.push((vec![id], g))),
+                        None if w.overlapped(start) => (SeatRet::TimedOutBehind, ()),
+                        None => (SeatRet::Reserve(None), ()),
+                    }
+                })
+            }),
+            10..=11 if held.is_empty() => w.counted(|| {
+                rec.call(SeatOp::ReserveBlocking, || {
+                    let (id, g) = p.reserve_blocking();
+                    (SeatRet::Reserve(Some(id)), held.push((vec![id], g)))
+                })
+            }),
+            12..=13 if held.is_empty() => {
+                let k = (1 + rng.below(2) as usize).min(cap);
+                w.counted(|| {
+                    rec.call(SeatOp::ReserveManyBlocking(k), || {
+                        let (ids, g) = p.reserve_many_blocking(k);
+                        (SeatRet::ReserveMany(Some(ids.clone())), held.push((ids, g)))
+                    })
+                })
+            }
+            10..=16 if !held.is_empty() => {
+                let (ids, g) = held.swap_remove(rng.below(held.len() as u64) as usize);
+                let g = if rng.below(2) == 0 { p.confirm(g) } else { g };
+                release(p, rec, ids, g);
+            }
+            _ => rec.record(SeatOp::Available, || SeatRet::Available(p.available())),
+        }
+    }
+    for (ids, g) in held {
+        release(p, rec, ids, g);
+    }
+}
+
+/// A [`campaign`] of [`wait_pool_ops`] (timed calls waiting `timeout`) on
+/// fresh waiting pools from `make`, checked against `SeatModel` with `slack`
+/// and [`pool_all_free`]; every history must be linearizable.
+pub fn wait_pool_campaign<P: WaitPoolLike>(
+    name: &str,
+    shape: Shape,
+    slack: usize,
+    timeout: Duration,
+    make: impl Fn() -> P,
+) -> Tally {
+    // What the waiting calls did, over the campaign (printed, not asserted:
+    // it depends on the schedule): timed calls booked / gave up / gave up
+    // behind another waiting call, blocking calls, blocking groups.
+    let seen: [AtomicUsize; 5] = Default::default();
+    let tally = campaign(
+        name,
+        shape,
+        || Waiting::new(make()),
+        |w| crate::models::SeatModel::new(w.pool.capacity(), slack),
+        |w, t, r, rec| wait_pool_ops(w, t, r, rec, shape.ops, timeout),
+        |w, h| {
+            for e in &h.events {
+                let kind = match (&e.op, &e.ret) {
+                    (SeatOp::ReserveTimeout, SeatRet::Reserve(Some(_))) => 0,
+                    (SeatOp::ReserveTimeout, SeatRet::Reserve(None)) => 1,
+                    (SeatOp::ReserveTimeout, _) => 2,
+                    (SeatOp::ReserveBlocking, _) => 3,
+                    (SeatOp::ReserveManyBlocking(_), _) => 4,
+                    _ => continue,
+                };
+                seen[kind].fetch_add(1, Ordering::Relaxed);
+            }
+            pool_all_free(&w.pool, h);
+        },
+        Expect::Linearizable,
+    )
+    .0;
+    let [booked, gave_up, behind, blocking, groups] = seen.map(AtomicUsize::into_inner);
+    println!(
+        "lin {name}: reserve_timeout booked {booked}, gave up {gave_up} + {behind} behind \
+         another waiting call; reserve_blocking {blocking}; reserve_many_blocking {groups}"
+    );
+    tally
 }

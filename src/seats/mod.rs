@@ -200,6 +200,10 @@ pub use self::guard::{Seat, Ticket};
 pub use self::heap::{HeapStorage, SeatPool};
 pub use self::inline::{ArraySeatPool, InlineStorage};
 pub use self::pool::{InProcessStorage, SeatPoolIn, SeatStorage};
+/// Test-only (`cfg(loom)`): the clock of a timed wait under loom.
+#[cfg(all(feature = "wait", loom))]
+#[doc(hidden)]
+pub use self::wait::LoomTimer;
 
 /// Whether the pool's atomics (`usize` CAS) are lock-free on this target.
 const IS_LOCK_FREE: bool = crate::sync::WORD_IS_LOCK_FREE;

@@ -337,7 +337,7 @@ impl<'a> Core<'a> {
     }
 
     /// Whether the admission word's waiting flag is set (for the tests).
-    #[cfg(all(test, feature = "wait"))]
+    #[cfg(all(any(test, loom), feature = "wait"))]
     pub(crate) fn waiting_flag(self) -> bool {
         // Relaxed: a test's snapshot, taken when no other thread runs.
         self.header.admission.load(Ordering::Relaxed) & admission::WAITING != 0

@@ -44,7 +44,90 @@ use super::raw::Core;
 use super::{Seat, SeatError, SeatGroup};
 #[cfg(not(loom))]
 use crate::sync::park_timeout;
+#[cfg(loom)]
+use crate::sync::Condvar;
 use crate::sync::{current_thread, park, Mutex, MutexGuard, Thread};
+
+/// When a timed wait gives up: an instant (`None`: never).
+#[cfg(not(loom))]
+type Deadline<'d> = Option<Instant>;
+/// When a timed wait gives up, under loom (which has no clock): the model's
+/// [`LoomTimer`], which a timer thread fires at a moment loom chooses.
+#[cfg(loom)]
+type Deadline<'d> = Option<&'d LoomTimer>;
+
+/// A timed wait's clock and parking, under loom (test-only: it exists only
+/// under `cfg(loom)`, for the models in tests/loom/wait.rs).
+///
+/// Loom has no clock and no `park_timeout`, so a timed wait parks here instead:
+/// [`park`](Self::park) returns when the call's waker was woken (a release, or a
+/// waiter that hands its wakeup on) or when a timer thread
+/// [`fire`](Self::fire)s, whichever loom schedules first, which is what a real
+/// `park_timeout` does; [`expired`](Self::expired) is then "the deadline
+/// passed". It is a modelled mutex and condition variable, not loom's
+/// thread `unpark`: loom's `unpark` of a thread blocked on a mutex (the waiter
+/// re-polling the queue) makes it runnable while the lock is held, which loom
+/// itself then rejects ("expected to be able to acquire lock").
+#[cfg(loom)]
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct LoomTimer(alloc::sync::Arc<TimerState>);
+
+#[cfg(loom)]
+#[derive(Debug, Default)]
+struct TimerState {
+    /// `(expired, woken)`: the timer fired; a wakeup is pending (a park token).
+    flags: Mutex<(bool, bool)>,
+    changed: Condvar,
+}
+
+#[cfg(loom)]
+impl LoomTimer {
+    /// A timer that has not fired.
+    #[must_use]
+    pub fn new() -> Self {
+        Self(Arc::default())
+    }
+
+    /// The deadline passes: wakes the waiter parked on this timer.
+    pub fn fire(&self) {
+        self.0.flags.lock().unwrap().0 = true;
+        self.0.changed.notify_one();
+    }
+
+    fn expired(&self) -> bool {
+        self.0.flags.lock().unwrap().0
+    }
+
+    /// Parks until a wakeup (consumed, like a park token) or the timer fired.
+    fn park(&self) {
+        let mut flags = self.0.flags.lock().unwrap();
+        while !flags.0 && !flags.1 {
+            flags = self.0.changed.wait(flags).unwrap();
+        }
+        flags.1 = false;
+    }
+
+    /// The waker of a wait parked on this timer.
+    fn waker(&self) -> Waker {
+        Waker::from(Arc::clone(&self.0))
+    }
+}
+
+#[cfg(loom)]
+impl Default for LoomTimer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(loom)]
+impl Wake for TimerState {
+    fn wake(self: Arc<Self>) {
+        self.flags.lock().unwrap().1 = true;
+        self.changed.notify_one();
+    }
+}
 
 /// A pool's wait queue: FIFO, only the head claims.
 pub(crate) struct Waiters {
@@ -339,10 +422,22 @@ impl Wake for Unparker {
 /// Drives `acquire` on this thread, parked between polls (a release that wakes
 /// it unparks it; a spurious unpark only costs a poll). `false` if `deadline`
 /// passed first (the caller drops `acquire`, which leaves the queue).
-fn wait_blocking<S: SeatStorage>(
-    acquire: &mut Acquire<'_, S>,
-    #[cfg(not(loom))] deadline: Option<Instant>,
-) -> bool {
+fn wait_blocking<S: SeatStorage>(acquire: &mut Acquire<'_, S>, deadline: Deadline<'_>) -> bool {
+    #[cfg(loom)]
+    if let Some(timer) = deadline {
+        // The same loop as below with a deadline: a failed poll, the deadline
+        // check, a park that the timer may end.
+        let waker = timer.waker();
+        loop {
+            if acquire.poll_admit(&waker).is_ready() {
+                return true;
+            }
+            if timer.expired() {
+                return false;
+            }
+            timer.park();
+        }
+    }
     let waker = Waker::from(Arc::new(Unparker(current_thread())));
     loop {
         if acquire.poll_admit(&waker).is_ready() {
@@ -403,11 +498,7 @@ impl<S: InProcessStorage> SeatPoolIn<S> {
     fn reserve_blocking_slow(&self) -> Seat<'_> {
         let core = self.core();
         let mut acquire = Acquire::new(self, 1, false);
-        let admitted = wait_blocking(
-            &mut acquire,
-            #[cfg(not(loom))]
-            None,
-        );
+        let admitted = wait_blocking(&mut acquire, None);
         debug_assert!(admitted);
         claim_one(core)
     }
@@ -415,7 +506,7 @@ impl<S: InProcessStorage> SeatPoolIn<S> {
     /// Books a seat, parking the thread for at most `timeout`; `None` if none
     /// became free for it in time (it then keeps nothing and leaves the queue).
     /// `Duration::ZERO` is a fair `try_reserve`: it refuses while others wait.
-    /// (Not under loom, which has no clock.)
+    /// (Under loom, which has no clock, it takes a `LoomTimer` instead.)
     ///
     /// ```
     /// use std::time::Duration;
@@ -434,9 +525,40 @@ impl<S: InProcessStorage> SeatPoolIn<S> {
             return Some(Seat::new(core, id));
         }
         // A deadline past `Instant`'s range is no deadline.
-        let deadline = Instant::now().checked_add(timeout);
+        self.reserve_until(Instant::now().checked_add(timeout))
+    }
+
+    /// `reserve_timeout` under loom, which has no clock: the wait gives up at
+    /// its first deadline check after `timer` fired (see [`LoomTimer`]).
+    /// Test-only: it exists only under `cfg(loom)`, for tests/loom/wait.rs.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn reserve_timeout(&self, timer: &LoomTimer) -> Option<Seat<'_>> {
+        let core = self.core();
+        if let Some(id) = core.try_reserve_unless_waiting() {
+            return Some(Seat::new(core, id));
+        }
+        self.reserve_until(Some(timer))
+    }
+
+    /// `reserve_timeout` past its fast path: queue and park until admitted or
+    /// the deadline passes (then `acquire`'s drop leaves the queue, handing on
+    /// any wakeup it received).
+    #[inline(never)]
+    fn reserve_until(&self, deadline: Deadline<'_>) -> Option<Seat<'_>> {
+        let core = self.core();
         let mut acquire = Acquire::new(self, 1, false);
         wait_blocking(&mut acquire, deadline).then(|| claim_one(core))
+    }
+
+    /// Whether the admission word's waiting flag is set. Test-only: it exists
+    /// only under `cfg(loom)`, so that the loom models can check that the last
+    /// waiter out (served, cancelled or timed out) cleared it.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    #[must_use]
+    pub fn waiting_flag(&self) -> bool {
+        self.core().waiting_flag()
     }
 
     /// Books a seat, waiting asynchronously until one is free. Runs on any
@@ -487,11 +609,7 @@ impl<S: InProcessStorage> SeatPoolIn<S> {
             return Ok(claim_many(core, k));
         }
         let mut acquire = Acquire::new(self, k, false);
-        let admitted = wait_blocking(
-            &mut acquire,
-            #[cfg(not(loom))]
-            None,
-        );
+        let admitted = wait_blocking(&mut acquire, None);
         debug_assert!(admitted);
         Ok(claim_many(core, k))
     }

@@ -92,8 +92,9 @@ impl AtomicDoubleWord {
 
 /// The wait queue's lock and the blocking waiters' parking (`wait` feature),
 /// modelled: loom explores every interleaving of lock, park and unpark. Loom has
-/// no clock, so no `park_timeout` (timed waits are not modelled).
+/// no clock, so no `park_timeout`: a timed wait parks on a `LoomTimer` instead
+/// (see `seats::wait`), which the model's timer thread fires.
 #[cfg(feature = "wait")]
-pub(crate) use loom::sync::{Mutex, MutexGuard};
+pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(feature = "wait")]
 pub(crate) use loom::thread::{current as current_thread, park, Thread};

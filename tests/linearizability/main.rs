@@ -282,6 +282,79 @@ mod handcrafted {
     }
 
     #[test]
+    fn wait_histories() {
+        let m = SeatModel::new(2, 0);
+        // Thread 1 holds seat 0 throughout; thread 0 waits and gets seat 0 too.
+        let hold = |t: u64| {
+            vec![
+                (1, SeatOp::ReserveSeat(0), SeatRet::ReserveSeat(Ok(0)), 0, 1),
+                (1, SeatOp::Release(vec![0]), SeatRet::Released, t, t + 1),
+            ]
+        };
+        let mut wrong = hold(10);
+        wrong.push((0, SeatOp::ReserveBlocking, SeatRet::Reserve(Some(0)), 2, 5));
+        assert!(check(&m, &History::handmade(wrong)).is_err());
+        // The same answer is right when the holder's release overlaps the wait
+        // (the wait ends after the release: it took the seat then).
+        let mut right = hold(3);
+        right.push((0, SeatOp::ReserveBlocking, SeatRet::Reserve(Some(0)), 2, 5));
+        assert_witness(&m, &History::handmade(right));
+        // ...or when it got the other, free, seat.
+        let mut other = hold(10);
+        other.push((0, SeatOp::ReserveBlocking, SeatRet::Reserve(Some(1)), 2, 5));
+        assert_witness(&m, &History::handmade(other));
+        // A blocking call never comes back empty-handed.
+        let empty = vec![(0, SeatOp::ReserveBlocking, SeatRet::Reserve(None), 0, 1)];
+        assert!(check(&m, &History::handmade(empty)).is_err());
+
+        // A blocking group: all or nothing, free seats only.
+        let group = |ids: Vec<usize>| {
+            let mut h = hold(10);
+            let booked = SeatRet::ReserveMany(Some(ids));
+            h.push((0, SeatOp::ReserveManyBlocking(2), booked, 2, 5));
+            History::handmade(h)
+        };
+        assert!(check(&m, &group(vec![0, 1])).is_err());
+        let mut late = hold(3);
+        late.push((
+            0,
+            SeatOp::ReserveManyBlocking(2),
+            SeatRet::ReserveMany(Some(vec![0, 1])),
+            2,
+            5,
+        ));
+        assert_witness(&m, &History::handmade(late));
+
+        // A timed call that gave up with no other waiting call in flight: only
+        // if the pool was full at some point of its interval (here seat 1 is
+        // free all along).
+        let mut gave_up = hold(10);
+        gave_up.push((0, SeatOp::ReserveTimeout, SeatRet::Reserve(None), 2, 5));
+        assert!(check(&m, &History::handmade(gave_up.clone())).is_err());
+        // ...legal when someone held seat 1 meanwhile...
+        gave_up.push((2, SeatOp::ReserveSeat(1), SeatRet::ReserveSeat(Ok(1)), 3, 4));
+        gave_up.push((2, SeatOp::Release(vec![1]), SeatRet::Released, 6, 7));
+        assert_witness(&m, &History::handmade(gave_up));
+        // ...and, behind another waiting call, legal with seats free; but it
+        // books nothing: a seat it kept would show later.
+        let behind = |free_after: usize| {
+            let mut h = hold(10);
+            h.push((0, SeatOp::ReserveTimeout, SeatRet::TimedOutBehind, 2, 5));
+            h.push((2, SeatOp::Available, SeatRet::Available(free_after), 6, 7));
+            History::handmade(h)
+        };
+        assert_witness(&m, &behind(1));
+        assert!(check(&m, &behind(0)).is_err());
+        // A timed call that booked: as a `try_reserve`.
+        let mut booked = hold(10);
+        booked.push((0, SeatOp::ReserveTimeout, SeatRet::Reserve(Some(0)), 2, 5));
+        assert!(check(&m, &History::handmade(booked)).is_err());
+        // Only a timed call may answer "timed out".
+        let odd = vec![(0, SeatOp::Reserve, SeatRet::TimedOutBehind, 0, 1)];
+        assert!(check(&m, &History::handmade(odd)).is_err());
+    }
+
+    #[test]
     fn overdraft_is_rejected() {
         let m = BoundedModel { value: 1, max: 5 };
         let h = History::handmade(vec![

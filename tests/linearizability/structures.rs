@@ -13,6 +13,7 @@ use racefree_conformance::history::History;
 use racefree_conformance::models::*;
 use racefree_conformance::subjects::*;
 use std::ops::Deref;
+use std::time::Duration;
 
 use racefree::{
     ArraySeatPool, ArrayStack, BoundedCounter, Counter, Seat, SeatError, SeatGroup, SeatPool,
@@ -165,6 +166,30 @@ fn release_steps(ids: Vec<usize>, held: Booking<'_>) -> Vec<(Vec<usize>, Booking
 }
 pool_like!(SeatPool);
 pool_like!(ArraySeatPool<W>, W);
+
+macro_rules! wait_pool_like {
+    ($ty:ty $(, $c:ident)?) => {
+        impl$(<const $c: usize>)? WaitPoolLike for Subject<$ty> {
+            fn reserve_blocking(&self) -> (usize, Booking<'_>) {
+                let s = <$ty>::reserve_blocking(&self.0);
+                (s.id(), Booking::One(s))
+            }
+            fn reserve_timeout(&self, timeout: Duration) -> Option<(usize, Booking<'_>)> {
+                let s = <$ty>::reserve_timeout(&self.0, timeout)?;
+                Some((s.id(), Booking::One(s)))
+            }
+            fn reserve_many_blocking(&self, k: usize) -> (Vec<usize>, Booking<'_>) {
+                let g = <$ty>::reserve_many_blocking(&self.0, k).expect("a valid group size");
+                let mut ids: Vec<usize> = g.ids().collect();
+                ids.sort_unstable();
+                assert_eq!(g.len(), ids.len());
+                (ids, Booking::Group(g))
+            }
+        }
+    };
+}
+wait_pool_like!(SeatPool);
+wait_pool_like!(ArraySeatPool<W>, W);
 
 /// A `SeatPool` large enough to keep its full-word summary (40 words), with every
 /// seat booked but the first 8, so that all its other words are full: claims jump
@@ -459,4 +484,32 @@ fn lin_sparse_seat_pool() {
         pool_all_free,
         Expect::Linearizable,
     );
+}
+
+/// Waiting calls among the try forms (`reserve_timeout`, `reserve_blocking`,
+/// `reserve_many_blocking`; see `wait_pool_ops` for why every blocking call
+/// ends). Natively only: the calls park threads and time out, which Miri runs
+/// slowly and without a real clock to speak of.
+///
+/// Capacity 3 is full most of the time, so calls really queue, time out and are
+/// woken; its slack (2 other threads × 2 promised units) covers the whole pool,
+/// so that run checks the seats (a blocking call books free seats, a timed-out
+/// call keeps nothing, groups all or nothing), not the `None` answers. At
+/// capacity 6 (10 ops a thread, so that it fills up) a `None` with more than
+/// the slack free is caught too.
+#[test]
+fn lin_seat_pool_waits() {
+    const WAIT_SLACK: usize = 2 * 2;
+    const TIMEOUT: Duration = Duration::from_micros(200);
+    let s = Shape::new(3, 6, 300);
+    wait_pool_campaign("SeatPool(3) waits", s, WAIT_SLACK, TIMEOUT, || {
+        Subject(SeatPool::new(3))
+    });
+    let longer = Shape::new(3, 10, 300);
+    wait_pool_campaign("SeatPool(6) waits", longer, WAIT_SLACK, TIMEOUT, || {
+        Subject(SeatPool::new(6))
+    });
+    wait_pool_campaign("ArraySeatPool<1>(3) waits", s, WAIT_SLACK, TIMEOUT, || {
+        Subject(ArraySeatPool::<1>::new(3))
+    });
 }

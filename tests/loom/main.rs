@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 /// Runs `f` under loom with a default preemption bound (`LOOM_MAX_PREEMPTIONS`
 /// overrides it) and prints how many executions were explored, so a model that
-/// silently explores almost nothing shows up in the log.
-fn model(name: &str, default_bound: usize, f: impl Fn() + Sync + Send + 'static) {
+/// silently explores almost nothing shows up in the log. Returns the bound used.
+fn model(name: &str, default_bound: usize, f: impl Fn() + Sync + Send + 'static) -> Option<usize> {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(default_bound);
@@ -28,6 +28,7 @@ fn model(name: &str, default_bound: usize, f: impl Fn() + Sync + Send + 'static)
         runs.load(Ordering::Relaxed),
         builder.preemption_bound
     );
+    builder.preemption_bound
 }
 
 mod counters;

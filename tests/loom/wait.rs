@@ -16,7 +16,7 @@ use super::model;
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
-use racefree::SeatPool;
+use racefree::{LoomTimer, SeatPool};
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
@@ -210,4 +210,144 @@ fn two_waiters_one_seat() {
         }
         hall.assert_exact();
     });
+}
+
+// ------------------------------------------------------------ timed waits
+//
+// Loom has no clock, so under `cfg(loom)` `reserve_timeout` takes a
+// `LoomTimer` instead of a `Duration` (the crate's test-only seam for timed
+// waits): the waiter parks on it where the real code calls `park_timeout`, and
+// a timer thread fires it, which ends that park as a passing deadline does.
+// The waiter checks it where the real code checks the clock (after each failed
+// poll, before parking), so loom explores the deadline passing before, during
+// and after a release's `fetch_add`, its wakeup, and the waiter's polls.
+
+/// How often a model's timed waiter was served and timed out, over all its
+/// executions: both must happen, or the model never raced the deadline (under
+/// a preemption bound of 2 or more: with fewer, loom runs the release first).
+struct Outcomes {
+    served: std::sync::atomic::AtomicUsize,
+    timed_out: std::sync::atomic::AtomicUsize,
+}
+
+impl Outcomes {
+    const fn new() -> Self {
+        Self {
+            served: std::sync::atomic::AtomicUsize::new(0),
+            timed_out: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn count(&self, served: bool) {
+        let n = if served {
+            &self.served
+        } else {
+            &self.timed_out
+        };
+        n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn assert_both(&self, name: &str, bound: Option<usize>) {
+        let served = self.served.load(std::sync::atomic::Ordering::Relaxed);
+        let timed_out = self.timed_out.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!("loom {name}: the timed waiter was served {served} times, timed out {timed_out}");
+        if bound.is_none_or(|b| b >= 2) {
+            assert!(
+                served > 0 && timed_out > 0,
+                "{name} never raced the deadline"
+            );
+        }
+    }
+}
+
+/// The timer thread of a timed wait: its deadline passes at a moment loom
+/// chooses.
+fn spawn_timer(timer: &Arc<LoomTimer>) -> thread::JoinHandle<()> {
+    let timer = timer.clone();
+    thread::spawn(move || timer.fire())
+}
+
+/// A timed waiter on a full pool whose deadline passes while the only seat is
+/// released: it gets the seat, or it gives up and the seat stays free. Either
+/// way nothing is lost, nothing stays queued, the waiting flag is clear, and
+/// the seat is never held twice (the cells).
+#[test]
+fn timeout_races_release() {
+    static OUTCOMES: Outcomes = Outcomes::new();
+    let bound = model("wait::timeout_races_release", 4, || {
+        let hall = Hall::new(1);
+        let seat = hall.pool.try_reserve().unwrap();
+        hall.use_seat(seat.id(), 1);
+        let ticket = seat.confirm();
+        let timer = Arc::new(LoomTimer::new());
+        let waiter = {
+            let hall = hall.clone();
+            let timer = timer.clone();
+            thread::spawn(move || match hall.pool.reserve_timeout(&timer) {
+                Some(seat) => {
+                    hall.use_seat(seat.id(), 2);
+                    true
+                }
+                None => false,
+            })
+        };
+        let timing = spawn_timer(&timer);
+        hall.pool.cancel(ticket).unwrap();
+        OUTCOMES.count(waiter.join().unwrap());
+        timing.join().unwrap();
+        assert!(
+            !hall.pool.waiting_flag(),
+            "the last waiter out left the flag set"
+        );
+        assert!(
+            hall.pool.try_reserve().is_some(),
+            "the released seat was lost"
+        );
+        hall.assert_exact();
+    });
+    OUTCOMES.assert_both("wait::timeout_races_release", bound);
+}
+
+/// A timed waiter and a blocking waiter on one seat, the timed one's deadline
+/// racing the release: if the timed waiter was the head and received the
+/// release's wakeup, its leaving must hand that wakeup on to the blocking
+/// waiter (which otherwise parks forever: a loom deadlock). Whoever is served,
+/// the pool ends exact, and the waiting flag clear.
+#[test]
+fn timed_out_head_hands_its_wakeup_on() {
+    static OUTCOMES: Outcomes = Outcomes::new();
+    let bound = model("wait::timed_out_head_hands_its_wakeup_on", 3, || {
+        let hall = Hall::new(1);
+        let ticket = hall.pool.try_reserve().unwrap().confirm();
+        let timer = Arc::new(LoomTimer::new());
+        let timed = {
+            let hall = hall.clone();
+            let timer = timer.clone();
+            thread::spawn(move || match hall.pool.reserve_timeout(&timer) {
+                Some(seat) => {
+                    hall.use_seat(seat.id(), 1);
+                    true
+                }
+                None => false,
+            })
+        };
+        let blocking = {
+            let hall = hall.clone();
+            thread::spawn(move || {
+                let seat = hall.pool.reserve_blocking();
+                hall.use_seat(seat.id(), 2);
+            })
+        };
+        let timing = spawn_timer(&timer);
+        hall.pool.cancel(ticket).unwrap();
+        OUTCOMES.count(timed.join().unwrap());
+        blocking.join().unwrap();
+        timing.join().unwrap();
+        assert!(
+            !hall.pool.waiting_flag(),
+            "the last waiter out left the flag set"
+        );
+        hall.assert_exact();
+    });
+    OUTCOMES.assert_both("wait::timed_out_head_hands_its_wakeup_on", bound);
 }
