@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Loom model checking of tests/loom/ (main.rs and its modules), in release
-# mode, on x86_64 and on aarch64 under qemu. Each model sets its own preemption
-# bound with loom::model::Builder; LOOM_MAX_PREEMPTIONS is passed through only when
-# the caller sets it (a model's explicit bound still wins).
+# mode, on x86_64 and on aarch64 under qemu. Each model has a default preemption
+# bound (tests/loom/main.rs, `model`); LOOM_MAX_PREEMPTIONS is passed through only
+# when the caller sets it, and then it overrides every model's default.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! ci_have_file tests/loom/main.rs; then
