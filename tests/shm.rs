@@ -142,6 +142,48 @@ fn a_booking_cancelled_elsewhere_refuses_its_stale_ticket() {
     assert_eq!(pool.available(), 2);
 }
 
+/// The case a confirmed-or-not check cannot tell: the booking was cancelled
+/// elsewhere and the seat booked *and confirmed* again. The stale ticket's
+/// booking number no longer matches, so it neither cancels nor shares the new
+/// booking.
+#[test]
+fn a_stale_ticket_cannot_cancel_or_share_a_rebooked_confirmed_seat() {
+    let dir = TempDir::new("rebooked");
+    let pool = SharedSeatPool::create(dir.path("pool"), 2).unwrap();
+    let stale = pool.try_reserve_seat(1).unwrap().confirm();
+    let other = SharedSeatPool::open(dir.path("pool")).unwrap();
+    other.cancel_seat(other.bookings()[0]).unwrap();
+    let fresh = other.try_reserve_seat(1).unwrap().confirm();
+    let stale = pool.cancel(stale).unwrap_err();
+    let stale = pool.share(stale).unwrap_err();
+    assert_eq!(other.bookings().len(), 1, "the new booking stands");
+    assert_eq!(pool.available(), 1);
+    other.cancel(fresh).unwrap();
+    assert!(pool.cancel(stale).is_err());
+    assert_eq!(pool.available(), 2);
+}
+
+/// Both routes at once, many times over: an in-process ticket and a shared
+/// ticket for one booking race to cancel it; exactly one wins, and the pool's
+/// count never passes its capacity (a double release would).
+#[test]
+fn racing_cancel_routes_release_a_booking_once() {
+    let dir = TempDir::new("routes");
+    let pool = SharedSeatPool::create(dir.path("pool"), 1).unwrap();
+    let other = SharedSeatPool::open(dir.path("pool")).unwrap();
+    for _ in 0..300 {
+        let ticket = pool.try_reserve().unwrap().confirm();
+        let shared = other.bookings()[0];
+        let wins = std::thread::scope(|s| {
+            let a = s.spawn(|| pool.cancel(ticket).is_ok());
+            let b = s.spawn(|| other.cancel_seat(shared).is_ok());
+            usize::from(a.join().unwrap()) + usize::from(b.join().unwrap())
+        });
+        assert_eq!(wins, 1, "one route releases the booking");
+        assert_eq!(pool.available(), 1);
+    }
+}
+
 #[test]
 fn threads_never_share_a_seat() {
     let dir = TempDir::new("threads");

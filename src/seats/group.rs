@@ -144,10 +144,7 @@ impl<'a> SeatGroup<'a> {
             return Vec::new();
         }
         let pool = self.core.identity("SeatGroup::confirm");
-        for id in self.ids() {
-            self.core.confirmed(id);
-        }
-        let tickets = self.ids().map(|id| Ticket::new(id, pool)).collect();
+        let tickets = self.ids().map(|id| self.core.confirm(id, pool)).collect();
         // The seats now belong to the tickets: leave the guard nothing to free.
         self.parts = Vec::new();
         self.len = 0;

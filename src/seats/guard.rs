@@ -72,8 +72,8 @@ impl<'a> Seat<'a> {
     /// ```
     pub fn confirm(self) -> Ticket {
         let this = ManuallyDrop::new(self);
-        this.core.confirmed(this.id);
-        Ticket::new(this.id, this.core.identity("Seat::confirm"))
+        this.core
+            .confirm(this.id, this.core.identity("Seat::confirm"))
     }
 }
 
@@ -125,12 +125,34 @@ impl fmt::Debug for Seat<'_> {
 pub struct Ticket {
     pub(crate) seat: usize,
     pub(crate) pool: NonZeroUsize,
+    /// The booking's number in a storage whose bookings can be cancelled by
+    /// other routes too (shared memory: the generation in the seat's owner
+    /// word), so that a stale ticket cancels nothing. Only with `shm`.
+    #[cfg(feature = "shm")]
+    pub(crate) booking: u64,
 }
 
 impl Ticket {
+    /// `booking` is the storage's booking number (0 where it keeps none).
     #[inline]
-    pub(crate) fn new(seat: usize, pool: NonZeroUsize) -> Self {
-        Self { seat, pool }
+    pub(crate) fn new(seat: usize, pool: NonZeroUsize, booking: u64) -> Self {
+        #[cfg(not(feature = "shm"))]
+        let _ = booking;
+        Self {
+            seat,
+            pool,
+            #[cfg(feature = "shm")]
+            booking,
+        }
+    }
+
+    /// The booking's number (see the field); 0 without `shm`.
+    #[inline]
+    pub(crate) fn booking(&self) -> u64 {
+        #[cfg(feature = "shm")]
+        return self.booking;
+        #[cfg(not(feature = "shm"))]
+        return 0;
     }
 
     /// The booked seat's id.

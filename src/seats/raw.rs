@@ -109,15 +109,17 @@ pub(crate) trait Hooks: Sync {
     fn claimed(&self, id: usize);
     /// The caller is about to clear seat `id`'s bit.
     fn releasing(&self, id: usize);
-    /// The held seat `id` was confirmed into a ticket.
-    fn confirmed(&self, id: usize);
+    /// The held seat `id` was confirmed into a ticket: returns the booking's
+    /// number, which the ticket carries and `cancelling` checks.
+    fn confirmed(&self, id: usize) -> u64;
     /// A claim found no seat: may free the seats of dead holders. Returns whether
     /// anything was freed (then the claim is tried once more).
     fn recover_when_full(&self) -> bool;
-    /// A ticket for seat `id` is being cancelled: whether the seat is still
-    /// booked (a storage whose bookings can also be cancelled elsewhere says
-    /// no, and the ticket comes back in `Err`).
-    fn cancelling(&self, id: usize) -> bool;
+    /// A ticket for seat `id`, booking number `booking`, is being cancelled
+    /// (inside a window): claims the release in one atomic step, or says no if
+    /// the seat is no longer booked under that number (a storage whose bookings
+    /// can also be cancelled elsewhere), and the ticket comes back in `Err`.
+    fn cancelling(&self, id: usize, booking: u64) -> bool;
 }
 
 /// A borrowed view of a pool: what its storage hands out, and what `Seat` and
@@ -270,12 +272,11 @@ impl<'a> Core<'a> {
         }
     }
 
-    /// A held seat became a ticket.
+    /// Held seat `id` becomes a ticket of pool `pool` (this pool's identity).
     #[inline]
-    pub(crate) fn confirmed(self, id: usize) {
-        if let Some(h) = self.hooks() {
-            h.confirmed(id);
-        }
+    pub(crate) fn confirm(self, id: usize, pool: NonZeroUsize) -> Ticket {
+        let booking = self.hooks().map_or(0, |h| h.confirmed(id));
+        Ticket::new(id, pool, booking)
     }
 
     /// Whether seat `id`'s bit is set (for a storage's recovery pass).
@@ -677,16 +678,23 @@ impl<'a> Core<'a> {
         self.header.identity.get(caller)
     }
 
-    /// Releases a ticket's seat if the ticket is this pool's.
+    /// Releases a ticket's seat if the ticket is this pool's (and, where the
+    /// storage's bookings can be cancelled elsewhere too, still booked under it:
+    /// the hooks claim the release in one atomic step inside the window).
     pub(crate) fn cancel(self, ticket: Ticket) -> Result<(), Ticket> {
-        if self.header.identity.is(ticket.pool)
-            && ticket.seat < self.header.capacity
-            && self.hooks().is_none_or(|h| h.cancelling(ticket.seat))
-        {
-            self.release_id(ticket.seat);
-            Ok(())
-        } else {
-            Err(ticket)
+        if !self.header.identity.is(ticket.pool) || ticket.seat >= self.header.capacity {
+            return Err(ticket);
         }
+        self.window(|| {
+            if self
+                .hooks()
+                .is_none_or(|h| h.cancelling(ticket.seat, ticket.booking()))
+            {
+                self.release_id(ticket.seat);
+                Ok(())
+            } else {
+                Err(ticket)
+            }
+        })
     }
 }

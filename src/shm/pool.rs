@@ -427,22 +427,17 @@ impl Hooks for ShmStorage {
         protocol::releasing(self.owners(), id);
     }
 
-    fn confirmed(&self, id: usize) {
+    fn confirmed(&self, id: usize) -> u64 {
         // Relaxed: only distinct numbers are needed; nothing is published.
-        let generation = self.generations().fetch_add(1, Ordering::Relaxed) + 1;
+        let generation = (self.generations().fetch_add(1, Ordering::Relaxed) + 1) & !TAG;
         // Release: pairs with the Acquire loads in `share`, `cancel_seat` and
         // recovery.
-        self.owners()[id].store(CONFIRMED | (generation & !TAG), Ordering::Release);
+        self.owners()[id].store(CONFIRMED | generation, Ordering::Release);
+        generation
     }
 
-    fn cancelling(&self, id: usize) -> bool {
-        // A booking cancelled through a `SharedTicket` (from `share` or
-        // `bookings`) is no longer its in-process ticket's to cancel: refuse
-        // unless the seat is still confirmed. (Not airtight: if it was
-        // cancelled elsewhere and confirmed again since, the stale ticket
-        // cannot tell; cancel each booking through one route.)
-        // Acquire: pairs with the Release store in `confirmed`.
-        self.owners()[id].load(Ordering::Acquire) & TAG == CONFIRMED
+    fn cancelling(&self, id: usize, booking: u64) -> bool {
+        protocol::take_booking(self.owners(), id, booking)
     }
 
     fn recover_when_full(&self) -> bool {
@@ -632,12 +627,12 @@ impl SeatPoolIn<ShmStorage> {
         }
         // Acquire: pairs with the Release store in `confirmed`.
         let owner = self.storage().owners()[ticket.seat].load(Ordering::Acquire);
-        if owner & TAG != CONFIRMED {
-            return Err(ticket);
+        if owner != CONFIRMED | ticket.booking {
+            return Err(ticket); // cancelled elsewhere (and maybe booked again)
         }
         Ok(SharedTicket {
             seat: ticket.seat as u64,
-            generation: owner & !TAG,
+            generation: ticket.booking,
         })
     }
 
@@ -702,21 +697,8 @@ impl SeatPoolIn<ShmStorage> {
             .ok()
             .filter(|&id| id < self.capacity())
             .ok_or(ShmError::NotBooked)?;
-        if ticket.generation & TAG != 0 {
-            return Err(ShmError::NotBooked);
-        }
         storage.enter();
-        // AcqRel on success: Acquire pairs with the Release store in `confirmed`;
-        // Release orders the clearing before the bit's release. Acquire on
-        // failure: pairs with whoever changed it.
-        let won = storage.owners()[id]
-            .compare_exchange(
-                CONFIRMED | ticket.generation,
-                0,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok();
+        let won = protocol::take_booking(storage.owners(), id, ticket.generation);
         if won {
             storage.core().without_hooks().release_id(id);
         }

@@ -57,6 +57,29 @@ pub(crate) fn releasing(owners: &[AtomicU64], id: usize) {
     owners[id].store(0, Ordering::Release);
 }
 
+/// Booking `generation` of seat `id` is being cancelled (inside the caller's
+/// window): takes it in one CAS of the owner word, so that of every route that
+/// cancels it (an in-process `Ticket`, any process's `SharedTicket`) exactly
+/// one wins and releases the seat; a stale ticket, whose booking was cancelled
+/// and maybe made again since, takes nothing.
+#[inline]
+pub(crate) fn take_booking(owners: &[AtomicU64], id: usize, generation: u64) -> bool {
+    if generation & TAG != 0 {
+        return false; // not a generation this pool ever drew
+    }
+    // AcqRel on success: Acquire pairs with the Release store of the confirm
+    // (`SharedSeatPool`'s `confirmed` hook); Release orders the clearing before
+    // the bit's release. Acquire on failure: pairs with whoever changed it.
+    owners[id]
+        .compare_exchange(
+            CONFIRMED | generation,
+            0,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_ok()
+}
+
 /// Pass 1: frees every seat whose recorded holder is dead (`alive` says). Safe
 /// at any time: a dead holder writes nothing, a live claimer cannot win a set
 /// bit, and the CAS on the owner word lets one recoverer free each seat. `core`
@@ -175,6 +198,8 @@ mod loom_model {
     const LIVE: u64 = HELD | 1;
     const RECOVERER: u64 = HELD | 2;
     const DEAD: u64 = HELD | 3;
+    /// The generation of the one booking the models confirm.
+    const BOOKING: u64 = 7;
 
     struct Pool {
         header: Header,
@@ -246,12 +271,15 @@ mod loom_model {
         fn releasing(&self, id: usize) {
             releasing(&self.pool.owners, id);
         }
-        fn confirmed(&self, _: usize) {}
+        fn confirmed(&self, id: usize) -> u64 {
+            self.pool.owners[id].store(CONFIRMED | BOOKING, Ordering::Release);
+            BOOKING
+        }
         fn recover_when_full(&self) -> bool {
             false
         }
-        fn cancelling(&self, _: usize) -> bool {
-            true
+        fn cancelling(&self, id: usize, booking: u64) -> bool {
+            take_booking(&self.pool.owners, id, booking)
         }
     }
 
@@ -352,6 +380,39 @@ mod loom_model {
                 }
                 None => assert_eq!(pool.raw().available(), CAPACITY - 2),
             }
+        });
+    }
+
+    /// One booking cancelled by two routes at once (its in-process ticket in
+    /// this process, its shared ticket in another) while recovery runs: exactly
+    /// one route releases it, recovery frees nothing, and the count ends exact.
+    #[test]
+    fn cancel_routes_race_under_recovery() {
+        model("cancel_routes_race_under_recovery", || {
+            let pool = Arc::new(Pool::new());
+            let live = pool.process(LIVE, 0);
+            let core = pool.raw().with_hooks(&live);
+            let id = core.try_reserve().unwrap();
+            let ticket = core.confirm(id, core.identity("model"));
+            let p = Arc::clone(&pool);
+            let elsewhere = loom::thread::spawn(move || {
+                let other = p.process(RECOVERER, 1);
+                Hooks::enter(&other);
+                let won = take_booking(&p.owners, id, BOOKING);
+                if won {
+                    p.raw().release_id(id);
+                }
+                Hooks::leave(&other);
+                won
+            });
+            let here = pool.raw().with_hooks(&live).cancel(ticket).is_ok();
+            let (held, pass2) = pool.recover();
+            let there = elsewhere.join().unwrap();
+            assert!(here ^ there, "released by both routes or by none");
+            assert_eq!(held, 0);
+            assert!(matches!(pass2, None | Some((0, 0))), "{pass2:?}");
+            assert!(!pool.raw().is_taken(id));
+            assert_eq!(pool.raw().available(), CAPACITY);
         });
     }
 }
