@@ -29,3 +29,8 @@ for b in "${benches[@]}"; do
     ci_banner "bench smoke: $b -- --test"
     ci_run cargo bench --bench "$b" -- --test
 done
+
+# The tiers side by side (starts its own redis-server and PostgreSQL, installed
+# by ci/setup.sh): every tier once, briefly, nothing written.
+ci_banner "bench smoke: racefree-conformance tiers -- --test"
+ci_run cargo bench -p racefree-conformance --bench tiers -- --test
