@@ -641,18 +641,11 @@ impl Drop for Worker {
 }
 
 fn spawn_worker(mode: &str, vars: &[(&str, String)]) -> Worker {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "--exact",
-        "worker_entry",
-        "--nocapture",
-        "--test-threads",
-        "1",
-        "-q",
-    ])
-    .env("RACEFREE_SHM_WORKER", mode)
-    .stdout(Stdio::null())
-    .stderr(Stdio::inherit());
+    let mut cmd = racefree_conformance::support::rerun_test("worker_entry");
+    cmd.arg("-q")
+        .env("RACEFREE_SHM_WORKER", mode)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
     for (k, v) in vars {
         cmd.env(k, v);
     }

@@ -14,23 +14,53 @@
 //! linearizability must respect under the C++/Rust memory model. The price: the
 //! clock itself adds synchronization between threads, which can hide a missing
 //! Release/Acquire edge in the structure under test (see VERIFICATION.md).
+//!
+//! Histories recorded by several OS processes use [`Clock::monotonic`] instead:
+//! each tick is a `CLOCK_MONOTONIC` reading in nanoseconds, not unique, turned
+//! into unique ticks when the processes' events are merged (see
+//! [`crate::processes`] for why that order is real-time order).
 
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The global logical clock of one recorded round.
 #[derive(Debug, Default)]
-pub struct Clock(AtomicU64);
+pub struct Clock {
+    ticks: AtomicU64,
+    /// Read `CLOCK_MONOTONIC` instead of counting (see [`Clock::monotonic`]).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    monotonic: bool,
+}
 
 impl Clock {
     /// A clock at 0.
     pub fn new() -> Self {
-        Self(AtomicU64::new(0))
+        Self {
+            ticks: AtomicU64::new(0),
+            monotonic: false,
+        }
     }
 
-    /// The next tick; strictly increasing across all threads.
+    /// The system-wide clock of a multi-process history: every tick is
+    /// [`crate::processes::monotonic_ns`], one clock for all processes on the
+    /// machine. Ticks only never decrease (two may be equal), so events recorded
+    /// with it go through [`crate::processes::history_from_ns`] before checking.
+    #[cfg(unix)]
+    pub fn monotonic() -> Self {
+        Self {
+            ticks: AtomicU64::new(0),
+            monotonic: true,
+        }
+    }
+
+    /// The next tick; strictly increasing across all threads (for
+    /// [`Clock::monotonic`]: never decreasing, across all processes).
     pub fn tick(&self) -> u64 {
-        self.0.fetch_add(1, Ordering::SeqCst)
+        #[cfg(unix)]
+        if self.monotonic {
+            return crate::processes::monotonic_ns();
+        }
+        self.ticks.fetch_add(1, Ordering::SeqCst)
     }
 }
 

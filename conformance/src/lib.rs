@@ -8,6 +8,8 @@
 //!   seat pool), written from the API contract alone;
 //! - [`harness`] and [`subjects`]: randomized rounds of threads and the per-family
 //!   workloads that drive any subject implementing the small `*Like` traits;
+//! - [`processes`]: histories recorded by several OS processes on one object
+//!   (shared memory, a server), on the system-wide monotonic clock (Unix);
 //! - [`synth`]: synthetic linearizable histories for testing the checker;
 //! - [`server`]: starting and stopping a throwaway `redis-server` on 127.0.0.1
 //!   for tests, demos and benchmarks (no dependency on any Redis client);
@@ -25,6 +27,8 @@ pub mod harness;
 pub mod history;
 pub mod models;
 pub mod postgres_server;
+#[cfg(unix)]
+pub mod processes;
 pub mod server;
 pub mod subjects;
 pub mod support;

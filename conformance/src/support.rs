@@ -9,6 +9,10 @@
 //! same test binary with `--exact` on that one test and [`FAULT_CHILD_ENV`]
 //! set. The child acts, reports with [`report_and_await_kill`], and waits; the
 //! parent reads the report and kills it with [`kill_and_reap`].
+//!
+//! Both that child and the workers of [`crate::processes`] are started by
+//! [`rerun_test`] and, where the parent may fail before reaping them, held in a
+//! [`ChildGuard`].
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
@@ -84,8 +88,7 @@ pub const FAULT_CHILD_ENV: &str = "RACEFREE_FAULT_CHILD";
 /// `CHILD READY` (at most 200 lines). The child plays a client that the caller
 /// then kills with [`kill_and_reap`].
 pub fn spawn_fault_child(test: &str, spec: &str) -> (Child, ChildReport) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+    let mut child = rerun_test(test)
         .env(FAULT_CHILD_ENV, spec)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -149,6 +152,63 @@ pub fn report_and_await_kill(booked: (usize, &str), held: &[usize]) -> ! {
     std::thread::sleep(Duration::from_secs(120));
     eprintln!("the parent never killed this fault child");
     std::process::exit(3)
+}
+
+/// A command that re-runs this test binary on the single test `test`:
+/// `--exact TEST --nocapture --test-threads 1`. The caller adds the environment
+/// that tells the child its role, and its stdio.
+pub fn rerun_test(test: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().expect("this test binary"));
+    cmd.args(["--exact", test, "--nocapture", "--test-threads", "1"]);
+    cmd
+}
+
+/// A child process that is killed (SIGKILL) and reaped when the guard drops,
+/// unless [`wait`](ChildGuard::wait) reaped it first: no child outlives a
+/// parent that panics half-way.
+#[derive(Debug)]
+pub struct ChildGuard(Option<Child>);
+
+impl ChildGuard {
+    /// Guards `child`.
+    pub fn new(child: Child) -> Self {
+        Self(Some(child))
+    }
+
+    /// The child.
+    pub fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("already reaped")
+    }
+
+    /// Waits for the child to exit by itself, polling every 5 ms for at most
+    /// `limit`; past it, kills it. Either way it is reaped. `Ok(status)` if it
+    /// exited by itself, `Err(status)` if it had to be killed.
+    pub fn wait(
+        mut self,
+        limit: Duration,
+    ) -> Result<std::process::ExitStatus, std::process::ExitStatus> {
+        let mut child = self.0.take().expect("already reaped");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                return Ok(status);
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                return Err(child.wait().expect("reap the killed child"));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// SIGKILLs `child` (`Child::kill` is SIGKILL on Unix), waits for it, and

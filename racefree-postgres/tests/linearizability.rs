@@ -11,12 +11,16 @@
 //! that counts a seat a concurrent group claim has locked but not committed,
 //! next to a `try_reserve` that skipped it). The counters are checked exactly. Leases are the default 30 s, far longer than a
 //! round. `LIN_ROUNDS=n` overrides the round counts.
+//!
+//! `lin_pg_seat_pool_across_processes` checks the pool with histories from
+//! several OS processes (this binary re-run as clients) instead of threads.
 
 mod common;
 
 use common::{server, PgServer};
 use racefree_conformance::harness::{campaign, Expect, Shape};
 use racefree_conformance::models::{SeatErr, SeatModel};
+use racefree_conformance::processes::{process_campaign, run_as_pool_child, ProcessShape};
 use racefree_conformance::subjects::{
     bounded_campaign, bounded_rejection, counter_campaign, pool_all_free, pool_ops, BoundedLike,
     CounterLike, PoolLike,
@@ -329,4 +333,58 @@ fn lin_naive_select_then_update_is_rejected() {
             conns: &conns,
         }
     });
+}
+
+// ---------------------------------------------------------------- processes
+
+/// Histories from several OS processes: each round, `THREADS` copies of this
+/// test binary open the same `PgSeatPool` (the parent's connection string and
+/// the pool's table), each on a connection of its own, and run the seat
+/// workload on it at once, recording on the system-wide monotonic clock; the
+/// parent merges and checks the history with the same `SEAT_SLACK` as the
+/// threads' campaign (`racefree_conformance::processes`).
+#[test]
+fn lin_pg_seat_pool_across_processes() {
+    if run_as_pool_child(|spec| {
+        // ADDRESS: "NAME CONNINFO" (the table is in schema `lin`).
+        let (name, url) = spec.address.split_once(' ').expect("NAME CONNINFO");
+        // One child, one object: the cache lives as long as the process.
+        let conns: &'static Conns = Box::leak(Box::new(Conns {
+            url: url.to_string(),
+            idle: Mutex::new(Vec::new()),
+        }));
+        let table = Table::new("lin", name).unwrap();
+        Pool {
+            pool: conns
+                .with(|c| PgSeatPool::open(c, &table))
+                .expect("open the parent's pool"),
+            conns,
+        }
+    }) {
+        return;
+    }
+    let srv = server();
+    let conns = setup(&srv);
+    for (capacity, rounds) in [(8, 80), (3, 40)] {
+        let (tally, _) = process_campaign(
+            &format!("PgSeatPool({capacity}) across processes, slack {SEAT_SLACK}"),
+            "lin_pg_seat_pool_across_processes",
+            ProcessShape::new(THREADS, 8, rounds),
+            || {
+                let name = fresh_name("proc_pool", '_');
+                let table = Table::new("lin", &name).unwrap();
+                let pool = Pool {
+                    pool: conns
+                        .with(|c| PgSeatPool::create(c, &table, capacity))
+                        .unwrap(),
+                    conns: &conns,
+                };
+                (format!("{name} {}", srv.conn_str()), pool)
+            },
+            |p| SeatModel::new(p.capacity(), SEAT_SLACK),
+            pool_all_free,
+            Expect::Linearizable,
+        );
+        assert_eq!(tally.histories, rounds);
+    }
 }

@@ -5,6 +5,9 @@
 //! `BoundedModel` and `CounterModel`. A naive GET-then-SET counter on the same
 //! server is the control: the checker must reject it.
 //!
+//! `lin_redis_seat_pool_across_processes` checks the pool with histories from
+//! several OS processes (this binary re-run as clients) instead of threads.
+//!
 //! Leases are the default 30 s, far longer than a round, so no hold lapses inside
 //! one. `LIN_ROUNDS=n` overrides the round counts.
 
@@ -14,6 +17,7 @@ use common::server;
 use racefree_conformance::checker::SequentialModel;
 use racefree_conformance::harness::{campaign, Expect, Shape};
 use racefree_conformance::models::{BoundedModel, BoundedOp, SeatErr, SeatModel};
+use racefree_conformance::processes::{process_campaign, run_as_pool_child, ProcessShape};
 use racefree_conformance::subjects::{
     bounded_campaign, bounded_rejection, counter_campaign, pool_all_free, pool_ops, BoundedLike,
     CounterLike, PoolLike,
@@ -231,4 +235,39 @@ fn lin_naive_get_set_is_rejected() {
     let _ = BoundedOp::Get; // the workload's ops, for the reader
     let _: fn(&BoundedModel, &BoundedOp, &Result<u64, u64>) -> Option<BoundedModel> =
         SequentialModel::step;
+}
+
+// ---------------------------------------------------------------- processes
+
+/// Histories from several OS processes: each round, three copies of this test
+/// binary open the same `RedisSeatPool` (the parent's server URL and the
+/// pool's name) and run the seat workload on it at once, recording on the
+/// system-wide monotonic clock; the parent merges and checks the history with
+/// the same exact model (`racefree_conformance::processes`).
+#[test]
+fn lin_redis_seat_pool_across_processes() {
+    if run_as_pool_child(|spec| {
+        let (url, name) = spec.address.split_once(' ').expect("URL NAME");
+        Pool(RedisSeatPool::open(url, name).expect("open the parent's pool"))
+    }) {
+        return;
+    }
+    let srv = server();
+    let url = srv.url();
+    for (capacity, rounds) in [(8, 100), (3, 60)] {
+        let (tally, _) = process_campaign(
+            &format!("RedisSeatPool({capacity}) across processes, exact model"),
+            "lin_redis_seat_pool_across_processes",
+            ProcessShape::new(3, 8, rounds),
+            || {
+                let name = fresh("lin-proc-pool");
+                let pool = Pool(RedisSeatPool::create(url.as_str(), &name, capacity).unwrap());
+                (format!("{url} {name}"), pool)
+            },
+            |p| SeatModel::new(p.capacity(), 0),
+            pool_all_free,
+            Expect::Linearizable,
+        );
+        assert_eq!(tally.histories, rounds);
+    }
 }
