@@ -149,6 +149,9 @@ ci_cross_test() {
     export "CARGO_TARGET_${var}_LINKER=$gcc"
     export "CARGO_TARGET_${var}_RUNNER=$qemu -L /usr/${gcc%-gcc}"
     export "CC_${triple//-/_}=$gcc"
+    # Tests that start copies of themselves (shm, multi-process histories) start
+    # them through the same emulator (conformance's support::TEST_RUNNER_ENV).
+    export RACEFREE_TEST_RUNNER="$qemu -L /usr/${gcc%-gcc}"
     ci_banner "cargo test --target $triple ($qemu)"
     ci_cargo_test "cargo test $triple ($qemu)" \
         cargo test --target "$triple" -- --skip compile_fail_contract "$@"

@@ -139,8 +139,8 @@ fn parse_ids(s: &str) -> Option<Vec<usize>> {
     s.split(',').map(|x| x.parse().ok()).collect()
 }
 
-/// `reserve`, `seat ID`, `many K`, `release IDS`, `available` (IDS: comma
-/// separated, `_` when empty).
+/// `reserve`, `seat ID`, `many K`, `release IDS`, `available`, `blocking`,
+/// `timeout`, `many-blocking K` (IDS: comma separated, `_` when empty).
 pub fn op_to_line(op: &SeatOp) -> String {
     match op {
         SeatOp::Reserve => "reserve".into(),
@@ -148,6 +148,9 @@ pub fn op_to_line(op: &SeatOp) -> String {
         SeatOp::ReserveMany(k) => format!("many {k}"),
         SeatOp::Release(v) => format!("release {}", ids(v)),
         SeatOp::Available => "available".into(),
+        SeatOp::ReserveBlocking => "blocking".into(),
+        SeatOp::ReserveTimeout => "timeout".into(),
+        SeatOp::ReserveManyBlocking(k) => format!("many-blocking {k}"),
     }
 }
 
@@ -160,12 +163,15 @@ pub fn op_from_line(s: &str) -> Option<SeatOp> {
         ["many", k] => SeatOp::ReserveMany(k.parse().ok()?),
         ["release", v] => SeatOp::Release(parse_ids(v)?),
         ["available"] => SeatOp::Available,
+        ["blocking"] => SeatOp::ReserveBlocking,
+        ["timeout"] => SeatOp::ReserveTimeout,
+        ["many-blocking", k] => SeatOp::ReserveManyBlocking(k.parse().ok()?),
         _ => return None,
     })
 }
 
 /// `reserve ID|-`, `seat ok ID`, `seat taken`, `seat range`, `many IDS|-`,
-/// `released`, `available N`.
+/// `released`, `available N`, `timed-out-behind`.
 pub fn ret_to_line(ret: &SeatRet) -> String {
     match ret {
         SeatRet::Reserve(Some(id)) => format!("reserve {id}"),
@@ -177,6 +183,7 @@ pub fn ret_to_line(ret: &SeatRet) -> String {
         SeatRet::ReserveMany(None) => "many -".into(),
         SeatRet::Released => "released".into(),
         SeatRet::Available(n) => format!("available {n}"),
+        SeatRet::TimedOutBehind => "timed-out-behind".into(),
     }
 }
 
@@ -193,6 +200,7 @@ pub fn ret_from_line(s: &str) -> Option<SeatRet> {
         ["many", v] => SeatRet::ReserveMany(Some(parse_ids(v)?)),
         ["released"] => SeatRet::Released,
         ["available", n] => SeatRet::Available(n.parse().ok()?),
+        ["timed-out-behind"] => SeatRet::TimedOutBehind,
         _ => return None,
     })
 }
@@ -320,11 +328,18 @@ pub struct ProcessShape {
 
 impl ProcessShape {
     /// `processes` × `ops`, `rounds` rounds; `LIN_ROUNDS` overrides the count.
+    /// Under an emulator (see [`TEST_RUNNER_ENV`](crate::support::TEST_RUNNER_ENV),
+    /// where each child costs a start of qemu) a tenth of the rounds, at least 5.
     pub fn new(processes: usize, ops: usize, rounds: usize) -> Self {
+        let emulated = std::env::var_os(crate::support::TEST_RUNNER_ENV).is_some();
         let rounds = std::env::var("LIN_ROUNDS")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(rounds);
+            .unwrap_or(if emulated {
+                (rounds / 10).max(5)
+            } else {
+                rounds
+            });
         Self {
             processes,
             ops,
@@ -536,6 +551,9 @@ mod tests {
             SeatOp::Release(vec![1, 4]),
             SeatOp::Release(vec![]),
             SeatOp::Available,
+            SeatOp::ReserveBlocking,
+            SeatOp::ReserveTimeout,
+            SeatOp::ReserveManyBlocking(2),
         ];
         let rets = [
             SeatRet::Reserve(Some(2)),
@@ -547,6 +565,7 @@ mod tests {
             SeatRet::ReserveMany(None),
             SeatRet::Released,
             SeatRet::Available(8),
+            SeatRet::TimedOutBehind,
         ];
         for (i, op) in ops.iter().enumerate() {
             for ret in &rets {

@@ -154,11 +154,28 @@ pub fn report_and_await_kill(booked: (usize, &str), held: &[usize]) -> ! {
     std::process::exit(3)
 }
 
+/// Where a cross-compiled test binary runs under an emulator: the runner command
+/// (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`, what Cargo's
+/// `CARGO_TARGET_<TRIPLE>_RUNNER` says), which Cargo does not pass on to the
+/// test itself. `ci_cross_test` sets it; unset, children run directly.
+pub const TEST_RUNNER_ENV: &str = "RACEFREE_TEST_RUNNER";
+
 /// A command that re-runs this test binary on the single test `test`:
-/// `--exact TEST --nocapture --test-threads 1`. The caller adds the environment
-/// that tells the child its role, and its stdio.
+/// `--exact TEST --nocapture --test-threads 1`, through the runner of
+/// [`TEST_RUNNER_ENV`] if one is set. The caller adds the environment that
+/// tells the child its role, and its stdio.
 pub fn rerun_test(test: &str) -> Command {
-    let mut cmd = Command::new(std::env::current_exe().expect("this test binary"));
+    let exe = std::env::current_exe().expect("this test binary");
+    let runner = std::env::var(TEST_RUNNER_ENV).unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(program) => {
+            let mut cmd = Command::new(program);
+            cmd.args(words).arg(exe);
+            cmd
+        }
+        None => Command::new(exe),
+    };
     cmd.args(["--exact", test, "--nocapture", "--test-threads", "1"]);
     cmd
 }

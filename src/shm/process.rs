@@ -29,10 +29,14 @@ pub(crate) fn can_check_liveness() -> bool {
     *PROC.get_or_init(|| start_time(std::process::id()).is_some())
 }
 
-/// Reads `/proc/<pid>/stat`: `Some(start)` for a running (non-zombie) process,
-/// `None` if there is none (or `/proc` is missing).
+/// Reads the stat of process `pid`'s main thread, `/proc/<pid>/task/<pid>/stat`
+/// (on Linux the same fields as `/proc/<pid>/stat`): `Some(start)` for a
+/// running (non-zombie) process, `None` if there is none (or `/proc` is
+/// missing). Not `/proc/<pid>/stat`: qemu-user answers that path for its own
+/// process itself, with the start time of the *calling thread*, so a process
+/// under qemu would take its own seats for a dead process's.
 fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may contain anything:
     // fields 3.. start after the last ')'.
     let rest = &stat[stat.rfind(')')? + 1..];
