@@ -9,5 +9,7 @@ ci_cross_test aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc qemu-aarch64
 # RACEFREE_TEST_RUNNER, set by ci_cross_test).
 ci_banner "cargo test --features shm (shm tests) aarch64-unknown-linux-gnu (qemu-aarch64)"
 ci_cargo_test "cargo test shm aarch64 (qemu-aarch64)" \
+    cargo test --target aarch64-unknown-linux-gnu --features shm --lib --test shm
+ci_cargo_test "cargo test shm histories aarch64 (qemu-aarch64)" \
     cargo test --target aarch64-unknown-linux-gnu --features shm \
-    --lib --test shm --test shm_linearizability
+    --test linearizability -- processes::

@@ -150,6 +150,73 @@ pub struct Tally {
     pub first_rejection: Option<usize>,
 }
 
+impl Tally {
+    /// Checks round `round`'s history against `init` and counts it, keeping the
+    /// first rejection in `rejection`. Returns whether the campaign stops here
+    /// (a rejection, unless `expect` is [`Expect::Anything`]).
+    pub fn check_round<M: SequentialModel>(
+        &mut self,
+        round: usize,
+        init: &M,
+        history: &History<M::Op, M::Ret>,
+        rejection: &mut Option<NotLinearizable>,
+        expect: Expect,
+    ) -> bool {
+        self.histories += 1;
+        self.ops += history.len();
+        match check(init, history) {
+            Ok(lin) => {
+                self.linearizable += 1;
+                self.configurations += lin.configurations;
+                false
+            }
+            Err(e) => {
+                self.configurations += e.configurations;
+                if rejection.is_none() {
+                    self.first_rejection = Some(round);
+                    *rejection = Some(e);
+                }
+                expect != Expect::Anything
+            }
+        }
+    }
+
+    /// Prints the campaign's line (`who` ran it, e.g. "3 threads x 6 ops";
+    /// `extra` goes after the op count) and holds the campaign to `expect`.
+    ///
+    /// # Panics
+    /// As [`campaign`] does.
+    pub fn report(
+        &self,
+        name: &str,
+        who: &str,
+        extra: &str,
+        rejection: &Option<NotLinearizable>,
+        expect: Expect,
+    ) {
+        println!(
+            "lin {name}: {} histories checked ({who}), {} linearizable, {} ops{extra}, {} configurations{}",
+            self.histories,
+            self.linearizable,
+            self.ops,
+            self.configurations,
+            match self.first_rejection {
+                Some(r) => format!(", first rejection in round {r}"),
+                None => String::new(),
+            }
+        );
+        match (expect, rejection) {
+            (Expect::Linearizable, Some(e)) => panic!("{name}: {e:?}"),
+            (Expect::Rejection, Some(e)) => println!("{name} evidence:\n{e:?}"),
+            (Expect::Rejection, None) => panic!(
+                "{name}: checker accepted all {} histories of a broken implementation",
+                self.histories
+            ),
+            _ => {}
+        }
+    }
+}
+
 /// What a campaign expects of its histories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expect {
@@ -194,49 +261,14 @@ where
         let init = model(&target);
         let seed = (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ name.len() as u64;
         let history = run_round(&target, shape.threads, seed, &worker);
-        tally.histories += 1;
-        tally.ops += history.len();
-        match check(&init, &history) {
-            Ok(lin) => {
-                tally.linearizable += 1;
-                tally.configurations += lin.configurations;
-            }
-            Err(e) => {
-                tally.configurations += e.configurations;
-                if rejection.is_none() {
-                    tally.first_rejection = Some(round);
-                    rejection = Some(e);
-                }
-                if expect != Expect::Anything {
-                    break;
-                }
-            }
+        if tally.check_round(round, &init, &history, &mut rejection, expect) {
+            break;
         }
         // Quiescent checks after the history verdict, so a bug shows as the
         // checker's rejection first.
         after(&target, &history);
     }
-    println!(
-        "lin {name}: {} histories checked ({} threads x {} ops), {} linearizable, {} ops, {} configurations{}",
-        tally.histories,
-        shape.threads,
-        shape.ops,
-        tally.linearizable,
-        tally.ops,
-        tally.configurations,
-        match tally.first_rejection {
-            Some(r) => format!(", first rejection in round {r}"),
-            None => String::new(),
-        }
-    );
-    match (expect, &rejection) {
-        (Expect::Linearizable, Some(e)) => panic!("{name}: {e:?}"),
-        (Expect::Rejection, Some(e)) => println!("{name} evidence:\n{e:?}"),
-        (Expect::Rejection, None) => panic!(
-            "{name}: checker accepted all {} histories of a broken implementation",
-            tally.histories
-        ),
-        _ => {}
-    }
+    let who = format!("{} threads x {} ops", shape.threads, shape.ops);
+    tally.report(name, &who, "", &rejection, expect);
     (tally, rejection)
 }

@@ -57,7 +57,7 @@
 //!
 //! Seat pools only, for now: that is what the cross-process tiers share.
 
-use crate::checker::{check, NotLinearizable, SequentialModel};
+use crate::checker::{NotLinearizable, SequentialModel};
 use crate::harness::{Expect, Rng, Tally};
 use crate::history::{Clock, Event, History, Recorder};
 use crate::models::{SeatErr, SeatOp, SeatRet};
@@ -490,56 +490,22 @@ where
         let init = model(&target);
         let seed = (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ name.len() as u64;
         let history = run_process_round(test, &address, shape, seed);
-        tally.histories += 1;
-        tally.ops += history.len();
         overlaps += cross_overlaps(&history);
-        match check(&init, &history) {
-            Ok(lin) => {
-                tally.linearizable += 1;
-                tally.configurations += lin.configurations;
-            }
-            Err(e) => {
-                tally.configurations += e.configurations;
-                if rejection.is_none() {
-                    tally.first_rejection = Some(round);
-                    rejection = Some(e);
-                }
-                if expect != Expect::Anything {
-                    break;
-                }
-            }
+        if tally.check_round(round, &init, &history, &mut rejection, expect) {
+            break;
         }
         after(&target, &history);
     }
-    println!(
-        "lin {name}: {} histories checked ({} processes x {} ops), {} linearizable, {} ops, \
-         {overlaps} overlapping cross-process pairs, {} configurations{}",
-        tally.histories,
-        shape.processes,
-        shape.ops,
-        tally.linearizable,
-        tally.ops,
-        tally.configurations,
-        match tally.first_rejection {
-            Some(r) => format!(", first rejection in round {r}"),
-            None => String::new(),
-        }
-    );
-    match (expect, &rejection) {
-        (Expect::Linearizable, Some(e)) => panic!("{name}: {e:?}"),
-        (Expect::Rejection, Some(e)) => println!("{name} evidence:\n{e:?}"),
-        (Expect::Rejection, None) => panic!(
-            "{name}: checker accepted all {} histories of a broken implementation",
-            tally.histories
-        ),
-        _ => {}
-    }
+    let who = format!("{} processes x {} ops", shape.processes, shape.ops);
+    let extra = format!(", {overlaps} overlapping cross-process pairs");
+    tally.report(name, &who, &extra, &rejection, expect);
     (tally, rejection)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checker::check;
     use crate::models::SeatModel;
 
     #[test]

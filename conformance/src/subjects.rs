@@ -4,10 +4,12 @@
 //! same workload drives the real `racefree` types, a Mutex-based reference that must
 //! always pass, and a known-bad implementation that the checker must catch.
 
+use crate::checker::NotLinearizable;
 use crate::harness::{campaign, Expect, Rng, Shape, Tally};
 use crate::history::{History, Recorder};
 use crate::models::{
-    BoundedModel, BoundedOp, CounterModel, CounterOp, SeatErr, SeatOp, SeatRet, StackOp, StackRet,
+    BoundedModel, BoundedOp, CounterModel, CounterOp, SeatErr, SeatModel, SeatOp, SeatRet, StackOp,
+    StackRet,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -321,13 +323,10 @@ pub fn pool_ops<P: PoolLike>(
     ops: usize,
 ) {
     let cap = p.capacity();
-    let mut held: Vec<(Vec<usize>, P::Held<'_>)> = Vec::new();
+    let mut held: Bookings<'_, P> = Vec::new();
     for _ in 0..ops {
         match rng.below(20) {
-            0..=4 => rec.call(SeatOp::Reserve, || match p.try_reserve() {
-                Some((id, g)) => (SeatRet::Reserve(Some(id)), held.push((vec![id], g))),
-                None => (SeatRet::Reserve(None), ()),
-            }),
+            0..=4 => reserve_op(p, rec, &mut held),
             5..=8 => {
                 let id = rng.below(cap as u64 + 1) as usize;
                 rec.call(SeatOp::ReserveSeat(id), || match p.try_reserve_seat(id) {
@@ -335,24 +334,61 @@ pub fn pool_ops<P: PoolLike>(
                     Err(e) => (SeatRet::ReserveSeat(Err(e)), ()),
                 })
             }
-            9..=11 => {
-                let k = 1 + rng.below(3) as usize;
-                rec.call(SeatOp::ReserveMany(k), || match p.try_reserve_many(k) {
-                    Some((ids, g)) => {
-                        (SeatRet::ReserveMany(Some(ids.clone())), held.push((ids, g)))
-                    }
-                    None => (SeatRet::ReserveMany(None), ()),
-                })
-            }
-            12..=16 if !held.is_empty() => {
-                let (ids, g) = held.swap_remove(rng.below(held.len() as u64) as usize);
-                // Confirmed or not, the release must free exactly these seats.
-                let g = if rng.below(2) == 0 { p.confirm(g) } else { g };
-                release(p, rec, ids, g);
-            }
+            9..=11 => reserve_many_op(p, rec, &mut held, 1 + rng.below(3) as usize),
+            12..=16 if !held.is_empty() => release_one_op(p, rec, &mut held, rng),
             _ => rec.record(SeatOp::Available, || SeatRet::Available(p.available())),
         }
     }
+    release_all(p, rec, held);
+}
+
+/// What a workload holds: each booking with its seat ids.
+type Bookings<'a, P> = Vec<(Vec<usize>, <P as PoolLike>::Held<'a>)>;
+
+/// `try_reserve`, recorded; a seat goes to `held`.
+fn reserve_op<'a, P: PoolLike>(
+    p: &'a P,
+    rec: &mut Recorder<'_, SeatOp, SeatRet>,
+    held: &mut Bookings<'a, P>,
+) {
+    rec.call(SeatOp::Reserve, || match p.try_reserve() {
+        Some((id, g)) => (SeatRet::Reserve(Some(id)), held.push((vec![id], g))),
+        None => (SeatRet::Reserve(None), ()),
+    });
+}
+
+/// `try_reserve_many(k)`, recorded; a group goes to `held`.
+fn reserve_many_op<'a, P: PoolLike>(
+    p: &'a P,
+    rec: &mut Recorder<'_, SeatOp, SeatRet>,
+    held: &mut Bookings<'a, P>,
+    k: usize,
+) {
+    rec.call(SeatOp::ReserveMany(k), || match p.try_reserve_many(k) {
+        Some((ids, g)) => (SeatRet::ReserveMany(Some(ids.clone())), held.push((ids, g))),
+        None => (SeatRet::ReserveMany(None), ()),
+    });
+}
+
+/// Releases one booking of `held` (a random one), confirmed first half the
+/// time: confirmed or not, the release must free exactly its seats.
+fn release_one_op<'a, P: PoolLike>(
+    p: &'a P,
+    rec: &mut Recorder<'_, SeatOp, SeatRet>,
+    held: &mut Bookings<'a, P>,
+    rng: &mut Rng,
+) {
+    let (ids, g) = held.swap_remove(rng.below(held.len() as u64) as usize);
+    let g = if rng.below(2) == 0 { p.confirm(g) } else { g };
+    release(p, rec, ids, g);
+}
+
+/// Releases everything still held, so the pool ends all free.
+fn release_all<'a, P: PoolLike>(
+    p: &'a P,
+    rec: &mut Recorder<'_, SeatOp, SeatRet>,
+    held: Bookings<'a, P>,
+) {
     for (ids, g) in held {
         release(p, rec, ids, g);
     }
@@ -371,6 +407,27 @@ fn release<'a, P: PoolLike>(
             SeatRet::Released
         });
     }
+}
+
+/// A [`campaign`] of [`pool_ops`] on fresh pools from `make`, checked against
+/// `SeatModel` with `slack` (see its docs) and [`pool_all_free`], held to
+/// `expect`; returns the tally and the first rejection.
+pub fn pool_campaign<P: PoolLike>(
+    name: &str,
+    shape: Shape,
+    slack: usize,
+    make: impl Fn() -> P,
+    expect: Expect,
+) -> (Tally, Option<NotLinearizable>) {
+    campaign(
+        name,
+        shape,
+        make,
+        |p| SeatModel::new(p.capacity(), slack),
+        |p, t, r, rec| pool_ops(p, t, r, rec, shape.ops),
+        pool_all_free,
+        expect,
+    )
 }
 
 /// Quiescent check: everything was released, so every seat is available again.
@@ -463,22 +520,11 @@ pub fn wait_pool_ops<P: WaitPoolLike>(
 ) {
     let p = &w.pool;
     let cap = p.capacity();
-    let mut held: Vec<(Vec<usize>, P::Held<'_>)> = Vec::new();
+    let mut held: Bookings<'_, P> = Vec::new();
     for _ in 0..ops {
         match rng.below(20) {
-            0..=3 => rec.call(SeatOp::Reserve, || match p.try_reserve() {
-                Some((id, g)) => (SeatRet::Reserve(Some(id)), held.push((vec![id], g))),
-                None => (SeatRet::Reserve(None), ()),
-            }),
-            4..=5 => {
-                let k = 1 + rng.below(2) as usize;
-                rec.call(SeatOp::ReserveMany(k), || match p.try_reserve_many(k) {
-                    Some((ids, g)) => {
-                        (SeatRet::ReserveMany(Some(ids.clone())), held.push((ids, g)))
-                    }
-                    None => (SeatRet::ReserveMany(None), ()),
-                })
-            }
+            0..=3 => reserve_op(p, rec, &mut held),
+            4..=5 => reserve_many_op(p, rec, &mut held, 1 + rng.below(2) as usize),
             6..=9 => w.counted(|| {
                 rec.call(SeatOp::ReserveTimeout, || {
                     let start = w.others_at_start();
@@ -504,17 +550,11 @@ pub fn wait_pool_ops<P: WaitPoolLike>(
                     })
                 })
             }
-            10..=16 if !held.is_empty() => {
-                let (ids, g) = held.swap_remove(rng.below(held.len() as u64) as usize);
-                let g = if rng.below(2) == 0 { p.confirm(g) } else { g };
-                release(p, rec, ids, g);
-            }
+            10..=16 if !held.is_empty() => release_one_op(p, rec, &mut held, rng),
             _ => rec.record(SeatOp::Available, || SeatRet::Available(p.available())),
         }
     }
-    for (ids, g) in held {
-        release(p, rec, ids, g);
-    }
+    release_all(p, rec, held);
 }
 
 /// A [`campaign`] of [`wait_pool_ops`] (timed calls waiting `timeout`) on

@@ -18,12 +18,12 @@
 mod common;
 
 use common::{server, PgServer};
-use racefree_conformance::harness::{campaign, Expect, Shape};
+use racefree_conformance::harness::{Expect, Shape};
 use racefree_conformance::models::{SeatErr, SeatModel};
 use racefree_conformance::processes::{process_campaign, run_as_pool_child, ProcessShape};
 use racefree_conformance::subjects::{
-    bounded_campaign, bounded_rejection, counter_campaign, pool_all_free, pool_ops, BoundedLike,
-    CounterLike, PoolLike,
+    bounded_campaign, bounded_rejection, counter_campaign, pool_all_free, pool_campaign,
+    BoundedLike, CounterLike, PoolLike,
 };
 use racefree_conformance::support::fresh_name;
 use racefree_postgres::postgres::Client;
@@ -239,18 +239,16 @@ impl BoundedLike for NaiveBounded<'_> {
 // ---------------------------------------------------------------- campaigns
 
 fn seat_campaign(srv: &PgServer, conns: &Conns, capacity: usize, shape: Shape) {
-    let (tally, _) = campaign(
+    let (tally, _) = pool_campaign(
         &format!("PgSeatPool({capacity}), slack {SEAT_SLACK}"),
         shape,
+        SEAT_SLACK,
         || Pool {
             pool: conns
                 .with(|c| PgSeatPool::create(c, &fresh("pool"), capacity))
                 .unwrap(),
             conns,
         },
-        |p| SeatModel::new(p.capacity(), SEAT_SLACK),
-        |p, t, r, rec| pool_ops(p, t, r, rec, shape.ops),
-        pool_all_free,
         Expect::Linearizable,
     );
     assert_eq!(tally.histories, shape.rounds);

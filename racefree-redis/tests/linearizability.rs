@@ -15,12 +15,12 @@ mod common;
 
 use common::server;
 use racefree_conformance::checker::SequentialModel;
-use racefree_conformance::harness::{campaign, Expect, Shape};
+use racefree_conformance::harness::{Expect, Shape};
 use racefree_conformance::models::{BoundedModel, BoundedOp, SeatErr, SeatModel};
 use racefree_conformance::processes::{process_campaign, run_as_pool_child, ProcessShape};
 use racefree_conformance::subjects::{
-    bounded_campaign, bounded_rejection, counter_campaign, pool_all_free, pool_ops, BoundedLike,
-    CounterLike, PoolLike,
+    bounded_campaign, bounded_rejection, counter_campaign, pool_all_free, pool_campaign,
+    BoundedLike, CounterLike, PoolLike,
 };
 use racefree_conformance::support::fresh_name;
 use racefree_redis::redis::{self, Commands};
@@ -163,13 +163,11 @@ impl BoundedLike for NaiveBounded {
 // ---------------------------------------------------------------- campaigns
 
 fn seat_campaign(url: &str, capacity: usize, shape: Shape) {
-    let (tally, _) = campaign(
+    let (tally, _) = pool_campaign(
         &format!("RedisSeatPool({capacity}) exact model"),
         shape,
+        0,
         || Pool(RedisSeatPool::create(url, &fresh("lin-pool"), capacity).unwrap()),
-        |p| SeatModel::new(p.capacity(), 0),
-        |p, t, r, rec| pool_ops(p, t, r, rec, shape.ops),
-        pool_all_free,
         Expect::Linearizable,
     );
     assert_eq!(tally.histories, shape.rounds);

@@ -12,6 +12,8 @@
 //! each campaign checked. `LIN_ROUNDS=n` overrides the round count; under Miri the
 //! default is 4 rounds per campaign.
 
+#[cfg(all(feature = "shm", unix))]
+mod processes;
 mod reference_impls;
 mod structures;
 

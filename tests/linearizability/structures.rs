@@ -166,6 +166,9 @@ fn release_steps(ids: Vec<usize>, held: Booking<'_>) -> Vec<(Vec<usize>, Booking
 }
 pool_like!(SeatPool);
 pool_like!(ArraySeatPool<W>, W);
+// The shared-memory pool, for the multi-process campaigns (`processes.rs`).
+#[cfg(all(feature = "shm", unix))]
+pool_like!(racefree::shm::SharedSeatPool);
 
 macro_rules! wait_pool_like {
     ($ty:ty $(, $c:ident)?) => {
@@ -412,25 +415,21 @@ const POOL_SLACK: usize = 2 * 3;
 #[test]
 fn miri_lin_seat_pool() {
     let s = Shape::new(3, 6, 400);
-    campaign(
+    pool_campaign(
         "SeatPool(8)",
         s,
+        POOL_SLACK,
         || Subject(SeatPool::new(8)),
-        |p| SeatModel::new(p.capacity(), POOL_SLACK),
-        |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
-        pool_all_free,
         Expect::Linearizable,
     );
     // Capacity 3 hits "full" constantly; the slack covers the whole pool there, so
     // this run checks the seats themselves (no double booking, groups all or
     // nothing, releases exact), not the None answers.
-    campaign(
+    pool_campaign(
         "SeatPool(3)",
         s,
+        POOL_SLACK,
         || Subject(SeatPool::new(3)),
-        |p| SeatModel::new(p.capacity(), POOL_SLACK),
-        |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
-        pool_all_free,
         Expect::Linearizable,
     );
 }
@@ -438,13 +437,11 @@ fn miri_lin_seat_pool() {
 #[test]
 fn miri_lin_array_seat_pool() {
     let s = Shape::new(3, 6, 400);
-    campaign(
+    pool_campaign(
         "ArraySeatPool<1>(8)",
         s,
+        POOL_SLACK,
         || Subject(ArraySeatPool::<1>::new(8)),
-        |p| SeatModel::new(p.capacity(), POOL_SLACK),
-        |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
-        pool_all_free,
         Expect::Linearizable,
     );
 }
@@ -455,13 +452,11 @@ fn miri_lin_array_seat_pool() {
 #[test]
 fn seat_pool_against_the_exact_model() {
     let s = Shape::new(3, 6, 400);
-    let (tally, rejection) = campaign(
+    let (tally, rejection) = pool_campaign(
         "SeatPool(4) exact model (informational)",
         s,
+        0,
         || Subject(SeatPool::new(4)),
-        |p| SeatModel::new(p.capacity(), 0),
-        |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
-        pool_all_free,
         Expect::Anything,
     );
     if let Some(e) = rejection {
@@ -475,13 +470,11 @@ fn seat_pool_against_the_exact_model() {
 #[test]
 fn lin_sparse_seat_pool() {
     let s = Shape::new(3, 6, 400);
-    campaign(
+    pool_campaign(
         "SeatPool(40 words, 8 free)",
         s,
+        POOL_SLACK,
         SparsePool::new,
-        |p| SeatModel::new(p.capacity(), POOL_SLACK),
-        |p, t, r, rec| pool_ops(p, t, r, rec, s.ops),
-        pool_all_free,
         Expect::Linearizable,
     );
 }

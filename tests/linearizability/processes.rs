@@ -1,5 +1,5 @@
-//! Linearizability of the shared-memory pool across OS processes: each round,
-//! three copies of this test binary open the same `SharedSeatPool` file and run
+//! Linearizability of the shared-memory pool across OS processes (feature
+//! `shm`, Unix): each round, three copies of this test binary open the same `SharedSeatPool` file and run
 //! the in-process campaigns' seat workload on it at the same time, recording on
 //! the system-wide monotonic clock; the parent merges their histories and checks
 //! them against `SeatModel` (`racefree_conformance::processes`).
@@ -7,12 +7,12 @@
 //! The control: the same machinery on a "pool" kept in a plain file, updated by
 //! read-modify-write with no lock. The checker must reject it.
 //! `LIN_ROUNDS=n` overrides the round counts.
-#![cfg(all(feature = "shm", unix, not(loom)))]
 
 use racefree::shm::SharedSeatPool;
-use racefree::{Seat, SeatError, SeatGroup, Ticket};
 use racefree_conformance::harness::Expect;
 use racefree_conformance::models::{SeatErr, SeatModel};
+
+use crate::structures::Subject;
 use racefree_conformance::processes::{process_campaign, run_as_pool_child, ProcessShape};
 use racefree_conformance::subjects::{pool_all_free, PoolLike};
 use racefree_conformance::support::fresh_temp_dir;
@@ -48,77 +48,6 @@ impl Drop for TempDir {
 
 // ---------------------------------------------------------------- the shared pool
 
-struct Shm(SharedSeatPool);
-
-/// What keeps seats booked: a guard, a group guard, or confirmed tickets.
-enum Booking<'a> {
-    One(Seat<'a>),
-    Group(SeatGroup<'a>),
-    Tickets(Vec<Ticket>),
-}
-
-fn seat_err(e: SeatError) -> SeatErr {
-    match e {
-        SeatError::Taken => SeatErr::Taken,
-        SeatError::OutOfRange { .. } => SeatErr::OutOfRange,
-        other => panic!("unexpected error from a seat claim: {other:?}"),
-    }
-}
-
-impl PoolLike for Shm {
-    type Held<'a> = Booking<'a>;
-    fn capacity(&self) -> usize {
-        self.0.capacity()
-    }
-    fn try_reserve(&self) -> Option<(usize, Booking<'_>)> {
-        let s = self.0.try_reserve()?;
-        Some((s.id(), Booking::One(s)))
-    }
-    fn try_reserve_seat(&self, id: usize) -> Result<Booking<'_>, SeatErr> {
-        let s = self.0.try_reserve_seat(id).map_err(seat_err)?;
-        assert_eq!(s.id(), id, "try_reserve_seat returned another seat");
-        Ok(Booking::One(s))
-    }
-    fn try_reserve_many(&self, k: usize) -> Option<(Vec<usize>, Booking<'_>)> {
-        let g = self.0.try_reserve_many(k)?;
-        let mut ids: Vec<usize> = g.ids().collect();
-        ids.sort_unstable();
-        Some((ids, Booking::Group(g)))
-    }
-    fn confirm<'a>(&'a self, held: Booking<'a>) -> Booking<'a> {
-        match held {
-            Booking::One(s) => Booking::Tickets(vec![s.confirm()]),
-            Booking::Group(g) => Booking::Tickets(g.confirm()),
-            t => t,
-        }
-    }
-    fn release<'a>(&'a self, held: Booking<'a>) {
-        if let Booking::Tickets(ts) = held {
-            for t in ts {
-                assert!(self.0.cancel(t).is_ok(), "own ticket refused");
-            }
-        } // guards release on drop
-    }
-    /// Tickets are cancelled one call each: a confirmed group is released seat
-    /// by seat, one recorded `Release` per step.
-    fn release_steps<'a>(
-        &'a self,
-        ids: Vec<usize>,
-        held: Booking<'a>,
-    ) -> Vec<(Vec<usize>, Booking<'a>)> {
-        match held {
-            Booking::Tickets(ts) => ts
-                .into_iter()
-                .map(|t| (vec![t.id()], Booking::Tickets(vec![t])))
-                .collect(),
-            guard => vec![(ids, guard)],
-        }
-    }
-    fn available(&self) -> usize {
-        self.0.available()
-    }
-}
-
 fn shm_campaign(test: &str, capacity: usize, shape: ProcessShape) {
     let (tally, _) = process_campaign(
         &format!("SharedSeatPool({capacity}) across processes, slack {SEAT_SLACK}"),
@@ -127,7 +56,7 @@ fn shm_campaign(test: &str, capacity: usize, shape: ProcessShape) {
         || {
             let dir = TempDir::new();
             let path = dir.0.join("pool");
-            let pool = Shm(SharedSeatPool::create(&path, capacity).unwrap());
+            let pool = Subject(SharedSeatPool::create(&path, capacity).unwrap());
             (path.display().to_string(), (pool, dir))
         },
         |(p, _)| SeatModel::new(p.capacity(), SEAT_SLACK),
@@ -139,10 +68,10 @@ fn shm_campaign(test: &str, capacity: usize, shape: ProcessShape) {
 
 #[test]
 fn multiprocess_shm_seat_pool() {
-    if run_as_pool_child(|spec| Shm(SharedSeatPool::open(&spec.address).unwrap())) {
+    if run_as_pool_child(|spec| Subject(SharedSeatPool::open(&spec.address).unwrap())) {
         return;
     }
-    let test = "multiprocess_shm_seat_pool";
+    let test = "processes::multiprocess_shm_seat_pool";
     shm_campaign(test, 8, ProcessShape::new(PROCESSES, 8, 200));
     // Capacity 3: "full" answers all the time; the slack covers every refusal
     // there, so this checks the seats themselves (no double booking, groups all
@@ -243,7 +172,7 @@ fn multiprocess_racy_file_pool_is_rejected() {
     }
     let (tally, rejection) = process_campaign(
         "racy file pool (read, pause, write; no lock) across processes",
-        "multiprocess_racy_file_pool_is_rejected",
+        "processes::multiprocess_racy_file_pool_is_rejected",
         ProcessShape::new(PROCESSES, 8, 20),
         || {
             let dir = TempDir::new();
