@@ -8,10 +8,13 @@
 //! - `SERIALIZABLE`: BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT; check; UPDATE;
 //!   COMMIT, retried on SQLSTATE 40001;
 //! - `racefree-postgres`: `PgBoundedCounter::try_add` / `try_sub`, one statement
-//!   (which also stores the reply under the call's request id).
+//!   (a call of the counter's PL/pgSQL function, whose one statement also
+//!   stores the reply under the call's request id).
 //!
 //! Each client is a thread with its own connection and times itself over its
-//! own window. Reported: median ops/s of the reps with the spread (min..max),
+//! own window. The reps of the four ways are interleaved (way 1, 2, 3, 4, then
+//! again), so a slow spell of a shared machine hits all of them.
+//! Reported: median ops/s of the reps with the spread (min..max),
 //! retries per completed op, and calls that gave up (after 100 retries). With 2
 //! cores, 8 and 32 clients (plus the server's backends) are oversubscribed.
 //!
@@ -203,17 +206,20 @@ fn main() {
     ];
     for clients in [1, 2, 8, 32] {
         let mut base = 0.0;
-        for way in ways {
-            let mut rates = Vec::new();
-            let (mut ops, mut retries, mut failed) = (0u64, 0u64, 0u64);
-            for _ in 0..reps {
-                let w = run(&conn, way, &ctr, clients, window);
+        // Reps interleaved (way 1, way 2, ..., way 1, ...), so that a slow
+        // spell of the shared machine hits every way alike.
+        let mut cells: Vec<(Vec<f64>, u64, u64, u64)> = vec![(Vec::new(), 0, 0, 0); ways.len()];
+        for _ in 0..reps {
+            for (way, cell) in ways.iter().zip(cells.iter_mut()) {
+                let w = run(&conn, *way, &ctr, clients, window);
                 let rate: f64 = w.iter().map(|(o, _, _, s)| *o as f64 / s).sum();
-                rates.push(rate);
-                ops += w.iter().map(|x| x.0).sum::<u64>();
-                retries += w.iter().map(|x| x.1).sum::<u64>();
-                failed += w.iter().map(|x| x.2).sum::<u64>();
+                cell.0.push(rate);
+                cell.1 += w.iter().map(|x| x.0).sum::<u64>();
+                cell.2 += w.iter().map(|x| x.1).sum::<u64>();
+                cell.3 += w.iter().map(|x| x.2).sum::<u64>();
             }
+        }
+        for (way, (mut rates, ops, retries, failed)) in ways.into_iter().zip(cells) {
             rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
             let median = rates[rates.len() / 2];
             if matches!(way, Way::Racefree) {

@@ -1,7 +1,8 @@
 //! [`PgCounter`] and [`PgBoundedCounter`]: one row each.
 
 use crate::common::{
-    act, exists, frame, num, read_comment, requests_ddl, run_ddl, words, Table, SCHEMA_VERSION,
+    act, check_functions, exists, framed, num, read_comment, requests_ddl, run_ddl, words, Framed,
+    Table, SCHEMA_VERSION,
 };
 use crate::error::{Error, Result};
 use crate::RequestId;
@@ -22,24 +23,27 @@ const COLUMNS: &[(&str, &str)] = &[
     ("last_ok", "boolean"),
 ];
 
-/// The statements of one counter table. `$3` is the amount.
+/// The statements of one counter table: `add` and `sub` are functions
+/// (`<name>_add`, `<name>_sub`) whose `$3` is the amount.
 #[derive(Clone, Debug)]
 struct Sql {
-    add: String,
-    sub: String,
+    add: Framed,
+    sub: Framed,
     get: String,
 }
 
-fn build_sql(table: &Table) -> Sql {
+fn build_sql(table: &Table, kind: &str) -> Sql {
     let t = table.q();
-    let r = table.q_requests();
     // The UPDATE always writes the row, so it always takes the row lock and
     // evaluates the CASE on the newest version: the refusal's `current` is
     // exact too. `last_ok` records which branch was taken (RETURNING sees only
     // the new row).
-    let step = |ok: &str, next: &str, prev: &str| {
-        frame(
-            &r,
+    let step = |op: &str, ok: &str, next: &str, prev: &str| {
+        framed(
+            table,
+            kind,
+            op,
+            &["bigint"],
             &format!(
                 "act AS (UPDATE {t} SET value = CASE WHEN {ok} THEN {next} ELSE value END, \
                                         last_ok = ({ok}) \
@@ -51,11 +55,13 @@ fn build_sql(table: &Table) -> Sql {
     };
     Sql {
         add: step(
+            "add",
             "value <= max - $3::bigint",
             "value + $3::bigint",
             "value - $3::bigint",
         ),
         sub: step(
+            "sub",
             "value >= $3::bigint",
             "value - $3::bigint",
             "value + $3::bigint",
@@ -66,6 +72,7 @@ fn build_sql(table: &Table) -> Sql {
 
 fn ddl(table: &Table, kind: &str, initial: u64, max: u64) -> String {
     let t = table.q();
+    let sql = build_sql(table, kind);
     format!(
         "CREATE SCHEMA IF NOT EXISTS {schema};\n\
          CREATE TABLE {t} (\n  id boolean PRIMARY KEY DEFAULT true CHECK (id),\n  \
@@ -73,9 +80,11 @@ fn ddl(table: &Table, kind: &str, initial: u64, max: u64) -> String {
          last_ok boolean NOT NULL DEFAULT true,\n  CHECK (value >= 0 AND value <= max)\n);\n\
          INSERT INTO {t} (value, max) VALUES ({initial}, {max});\n\
          COMMENT ON TABLE {t} IS 'racefree-postgres {kind} v{SCHEMA_VERSION} max={max}';\n\
-         {req}",
+         {req}{add}{sub}",
         schema = table.q_schema(),
         req = requests_ddl(table),
+        add = sql.add.ddl,
+        sub = sql.sub.ddl,
     )
 }
 
@@ -104,7 +113,7 @@ impl Row {
             });
         }
         run_ddl(client, table, &ddl(table, kind, initial, max))?;
-        Ok(Self::handle(table, max))
+        Ok(Self::handle(table, kind, max))
     }
 
     fn open<C: GenericClient>(client: &mut C, table: &Table, kind: &str) -> Result<Self> {
@@ -117,14 +126,16 @@ impl Row {
                 table: table.to_string(),
                 detail: format!("bad maximum in comment: {rest:?}"),
             })?;
-        Ok(Self::handle(table, max))
+        let row = Self::handle(table, kind, max);
+        check_functions(client, table, kind, &[&row.sql.add, &row.sql.sub])?;
+        Ok(row)
     }
 
-    fn handle(table: &Table, max: u64) -> Self {
+    fn handle(table: &Table, kind: &str, max: u64) -> Self {
         Row {
             table: table.clone(),
             max,
-            sql: build_sql(table),
+            sql: build_sql(table, kind),
         }
     }
 
@@ -155,9 +166,9 @@ impl Row {
         }
         let amount = n as i64;
         let (sql, sig) = if add {
-            (&self.sql.add, format!("add {n}"))
+            (&self.sql.add.call, format!("add {n}"))
         } else {
-            (&self.sql.sub, format!("sub {n}"))
+            (&self.sql.sub.call, format!("sub {n}"))
         };
         let reply = act(
             client,
@@ -194,6 +205,14 @@ impl Row {
 /// AND value <= max)` constraint backs this up. The reply is stored under the
 /// [`RequestId`] in the same statement (see [`PgSeatPool`](crate::PgSeatPool)).
 ///
+/// That statement lives in a PL/pgSQL function made with the table,
+/// `<name>_add` / `<name>_sub` (its body is the statement and nothing else), and
+/// a step is the one statement `SELECT ... FROM <name>_add($1, $2, $3)`: the
+/// function keeps the statement's plan for the session instead of planning it
+/// on every call. It runs in your transaction, and under READ COMMITTED its
+/// statement takes its own snapshot when it starts and locks and re-checks the
+/// row exactly as above.
+///
 /// The row lock is held until the transaction ends: inside a long transaction
 /// of yours, other writers of this counter wait for your commit. Use it on its
 /// own connection (autocommit) when that matters.
@@ -221,7 +240,7 @@ impl PgBoundedCounter {
     /// ```
     /// use racefree_postgres::{PgBoundedCounter, Table};
     /// let ddl = PgBoundedCounter::migration_sql(&Table::public("coupons")?, 0, 100)?;
-    /// assert!(ddl.contains("bounded_counter v1 max=100"));
+    /// assert!(ddl.contains("bounded_counter v2 max=100"));
     /// # Ok::<(), racefree_postgres::Error>(())
     /// ```
     pub fn migration_sql(table: &Table, initial: u64, max: u64) -> Result<String> {
@@ -458,7 +477,7 @@ impl PgCounter {
     /// ```
     /// use racefree_postgres::{PgCounter, Table};
     /// let ddl = PgCounter::migration_sql(&Table::public("ids")?, 1)?;
-    /// assert!(ddl.contains("racefree-postgres counter v1"));
+    /// assert!(ddl.contains("racefree-postgres counter v2"));
     /// # Ok::<(), racefree_postgres::Error>(())
     /// ```
     pub fn migration_sql(table: &Table, initial: u64) -> Result<String> {

@@ -236,7 +236,7 @@ impl fmt::Display for Error {
             ),
             Error::PermissionDenied(e) => write!(
                 f,
-                "permission denied: grant this role SELECT, INSERT, UPDATE, DELETE on the tables: {e}"
+                "permission denied: grant this role SELECT, INSERT, UPDATE, DELETE on the tables (and EXECUTE on their functions): {e}"
             ),
             Error::Conflict(e) => write!(
                 f,

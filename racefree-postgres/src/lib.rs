@@ -16,7 +16,10 @@
 //!   version after waiting for the row lock; "any seat" uses `FOR UPDATE SKIP
 //!   LOCKED`; a group is claimed by one statement that writes all `k` rows or
 //!   none. No SELECT-then-UPDATE, no advisory lock, no retry loop. Each type's
-//!   docs say why each statement is correct.
+//!   docs say why each statement is correct. The acting statements are kept in
+//!   PL/pgSQL functions that `create` makes with the table (each body is the
+//!   one statement), so the server reuses their plans across calls; a call is
+//!   one `SELECT ... FROM <table>_<op>(...)`.
 //! - **Your transaction.** Every operation takes `&mut impl GenericClient`
 //!   (a [`postgres::Client`] or a [`postgres::Transaction`]): book the seat and
 //!   insert the order row in one transaction, and a rollback undoes both. A

@@ -1,8 +1,8 @@
 //! [`PgSeatPool`]: the seat pool as a PostgreSQL table.
 
 use crate::common::{
-    act, exists, frame, lease_ms, num, read_comment, requests_ddl, run_ddl, words, Table,
-    SCHEMA_VERSION,
+    act, check_functions, exists, framed, lease_ms, num, read_comment, requests_ddl, run_ddl,
+    words, Framed, Table, SCHEMA_VERSION,
 };
 use crate::error::{Error, Result};
 use crate::{Hold, RequestId, Ticket};
@@ -84,6 +84,19 @@ const COLUMNS: &[(&str, &str)] = &[
 /// - **cancel**: the same shape on `token = $token AND booked`.
 /// - **available**: one `count(*)` over one snapshot.
 ///
+/// The statements of reserve (any, a given seat, a group), confirm and cancel
+/// are kept in PL/pgSQL functions made with the table (`<name>_reserve_any`,
+/// `<name>_reserve_seat`, `<name>_reserve_many`, `<name>_confirm`,
+/// `<name>_cancel`): each body is that one statement (with its request-id
+/// frame) and nothing else, and a call is the one statement `SELECT ... FROM
+/// <name>_confirm($1, ...)`. The function keeps the statement's plan for the
+/// session (PL/pgSQL's plan cache) instead of planning the whole CTE on every
+/// call; the statement itself is unchanged, runs in the caller's transaction,
+/// and under READ COMMITTED takes its own snapshot when it starts (it is the
+/// only statement of a `VOLATILE` function) and re-checks rows under their
+/// locks as described above. Release, renew and available are plain
+/// statements.
+///
 /// What SKIP LOCKED costs, stated honestly: a seat whose row another
 /// transaction has locked is skipped, not waited for. When that transaction
 /// takes the seat (the usual case) the answer is exact; when it leaves the seat
@@ -146,15 +159,27 @@ const COLUMNS: &[(&str, &str)] = &[
 ///   CHECK (booked = false OR token IS NOT NULL)
 /// );
 /// INSERT INTO "booking"."seats" (seat) SELECT generate_series(0, 499);
-/// COMMENT ON TABLE "booking"."seats" IS 'racefree-postgres seat_pool v1 capacity=500';
+/// COMMENT ON TABLE "booking"."seats" IS 'racefree-postgres seat_pool v2 capacity=500';
 /// CREATE TABLE "booking"."seats_requests" (
 ///   request_id text PRIMARY KEY, signature text NOT NULL,
 ///   reply text NOT NULL, created_at timestamptz NOT NULL
 /// );
+/// CREATE OR REPLACE FUNCTION "booking"."seats_reserve_any"(text, text, bigint,
+///   OUT o_sig text, OUT o_reply text) LANGUAGE plpgsql VOLATILE AS $racefree$
+/// BEGIN
+/// WITH clk AS (...), prior AS (...), act AS (UPDATE ...), rep AS (...), ins AS (INSERT ...)
+/// SELECT ... INTO o_sig, o_reply;
+/// END
+/// $racefree$;
+/// COMMENT ON FUNCTION "booking"."seats_reserve_any"(text, text, bigint)
+///   IS 'racefree-postgres seat_pool v2';
+/// -- and likewise seats_reserve_seat, seats_reserve_many, seats_confirm, seats_cancel
 /// ```
 ///
 /// Put that in your migrations instead if you prefer; [`open`](Self::open)
-/// checks the comment (kind, version, capacity) and the columns.
+/// checks the comment (kind, version, capacity), the columns and the functions
+/// (present, with this version's comment). Dropping the table does not drop
+/// the functions: drop them too, or `create` replaces them.
 ///
 /// ```no_run
 /// use racefree_postgres::{PgSeatPool, Table};
@@ -181,11 +206,11 @@ pub struct PgSeatPool {
 
 #[derive(Clone)]
 struct Sql {
-    reserve_any: String,
-    reserve_seat: String,
-    reserve_many: String,
-    confirm: String,
-    cancel: String,
+    reserve_any: Framed,
+    reserve_seat: Framed,
+    reserve_many: Framed,
+    confirm: Framed,
+    cancel: Framed,
     release: String,
     renew: String,
     available: String,
@@ -201,17 +226,21 @@ impl fmt::Debug for PgSeatPool {
     }
 }
 
+const KIND: &str = "seat_pool";
+
 fn build_sql(table: &Table) -> Sql {
     let t = table.q();
-    let r = table.q_requests();
     // $1 request id, $2 signature, $3 lease (ms), $4.. per statement.
     let claim = "SET token = $1, booked = false, \
                  lease_until = (SELECT now FROM clk) + $3::bigint * interval '1 millisecond'";
     let seats_reply = "SELECT CASE WHEN count(*) = 0 THEN 'none' \
                        ELSE 'ok ' || string_agg(seat::text, ' ' ORDER BY seat) END AS reply FROM act";
     Sql {
-        reserve_any: frame(
-            &r,
+        reserve_any: framed(
+            table,
+            KIND,
+            "reserve_any",
+            &["bigint"],
             &format!(
                 "act AS (UPDATE {t} {claim} \
                    WHERE seat = (SELECT seat FROM {t} WHERE {FREE} ORDER BY seat LIMIT 1 \
@@ -220,8 +249,11 @@ fn build_sql(table: &Table) -> Sql {
                  rep AS ({seats_reply})"
             ),
         ),
-        reserve_seat: frame(
-            &r,
+        reserve_seat: framed(
+            table,
+            KIND,
+            "reserve_seat",
+            &["bigint", "integer"],
             &format!(
                 "act AS (UPDATE {t} {claim} \
                    WHERE seat = $4::integer AND {FREE} AND NOT EXISTS (SELECT 1 FROM prior) \
@@ -229,8 +261,11 @@ fn build_sql(table: &Table) -> Sql {
                  rep AS ({seats_reply})"
             ),
         ),
-        reserve_many: frame(
-            &r,
+        reserve_many: framed(
+            table,
+            KIND,
+            "reserve_many",
+            &["bigint", "bigint"],
             &format!(
                 "pick AS (SELECT seat FROM {t} WHERE {FREE} ORDER BY seat LIMIT $4::bigint \
                           FOR UPDATE SKIP LOCKED), \
@@ -242,8 +277,11 @@ fn build_sql(table: &Table) -> Sql {
             ),
         ),
         // $3 unused lease slot kept for uniform numbering: $3 = token here.
-        confirm: frame(
-            &r,
+        confirm: framed(
+            table,
+            KIND,
+            "confirm",
+            &["text", "integer[]"],
             &format!(
                 "cand AS (SELECT seat FROM {t} WHERE seat = ANY($4::integer[]) AND token = $3::text \
                           AND NOT booked AND lease_until > (SELECT now FROM clk) FOR UPDATE), \
@@ -256,8 +294,11 @@ fn build_sql(table: &Table) -> Sql {
             ),
         ),
         // $3 = tokens (text[]), $4 = seats (integer[]), pairwise.
-        cancel: frame(
-            &r,
+        cancel: framed(
+            table,
+            KIND,
+            "cancel",
+            &["text[]", "integer[]"],
             &format!(
                 "cand AS (SELECT s.seat FROM {t} s \
                           JOIN unnest($4::integer[], $3::text[]) AS u(seat, token) \
@@ -292,6 +333,22 @@ fn build_sql(table: &Table) -> Sql {
     }
 }
 
+impl Sql {
+    fn functions(&self) -> [&Framed; 5] {
+        [
+            &self.reserve_any,
+            &self.reserve_seat,
+            &self.reserve_many,
+            &self.confirm,
+            &self.cancel,
+        ]
+    }
+
+    fn functions_ddl(&self) -> String {
+        self.functions().iter().map(|f| f.ddl.as_str()).collect()
+    }
+}
+
 impl PgSeatPool {
     /// The DDL that [`create`](Self::create) runs: the schema (if missing), the
     /// seat table with `capacity` free rows, its comment (kind, version,
@@ -322,10 +379,11 @@ impl PgSeatPool {
              CHECK (booked = false OR token IS NOT NULL)\n);\n\
              INSERT INTO {t} (seat) SELECT generate_series(0, {last});\n\
              COMMENT ON TABLE {t} IS 'racefree-postgres seat_pool v{SCHEMA_VERSION} capacity={capacity}';\n\
-             {req}",
+             {req}{fns}",
             schema = table.q_schema(),
             last = capacity - 1,
             req = requests_ddl(table),
+            fns = build_sql(table).functions_ddl(),
         ))
     }
 
@@ -372,7 +430,7 @@ impl PgSeatPool {
     /// # Ok::<(), racefree_postgres::Error>(())
     /// ```
     pub fn open<C: GenericClient>(client: &mut C, table: &Table) -> Result<Self> {
-        let rest = read_comment(client, table, "seat_pool", COLUMNS)?;
+        let rest = read_comment(client, table, KIND, COLUMNS)?;
         let capacity = rest
             .strip_prefix("capacity=")
             .and_then(|c| c.parse::<usize>().ok())
@@ -381,7 +439,9 @@ impl PgSeatPool {
                 table: table.to_string(),
                 detail: format!("bad capacity in comment: {rest:?}"),
             })?;
-        Ok(Self::handle(table, capacity))
+        let pool = Self::handle(table, capacity);
+        check_functions(client, table, KIND, &pool.sql.functions())?;
+        Ok(pool)
     }
 
     /// Opens the pool and checks it has `capacity` seats.
@@ -542,7 +602,7 @@ impl PgSeatPool {
         let reply = act(
             client,
             &self.table,
-            &self.sql.reserve_any,
+            &self.sql.reserve_any.call,
             rid,
             "reserve any",
             &[(&lease, Type::INT8)],
@@ -603,7 +663,7 @@ impl PgSeatPool {
         let reply = act(
             client,
             &self.table,
-            &self.sql.reserve_seat,
+            &self.sql.reserve_seat.call,
             rid,
             &format!("reserve seat {id}"),
             &[(&lease, Type::INT8), (&seat, Type::INT4)],
@@ -666,7 +726,7 @@ impl PgSeatPool {
         let reply = act(
             client,
             &self.table,
-            &self.sql.reserve_many,
+            &self.sql.reserve_many.call,
             rid,
             &format!("reserve many {k}"),
             &[(&lease, Type::INT8), (&kk, Type::INT8)],
@@ -721,7 +781,7 @@ impl PgSeatPool {
         let reply = act(
             client,
             &self.table,
-            &self.sql.confirm,
+            &self.sql.confirm.call,
             rid,
             &sig,
             &[(&hold.token(), Type::TEXT), (&seats, Type::INT4_ARRAY)],
@@ -889,7 +949,7 @@ impl PgSeatPool {
         let reply = act(
             client,
             &self.table,
-            &self.sql.cancel,
+            &self.sql.cancel.call,
             rid,
             &sig,
             &[(&tokens, Type::TEXT_ARRAY), (&seats, Type::INT4_ARRAY)],

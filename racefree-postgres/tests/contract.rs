@@ -410,6 +410,53 @@ fn schema_checks_and_bad_input() {
         PgSeatPool::open(&mut c, &t),
         Err(Error::WrongShape { detail, .. }) if detail.contains("v9")
     ));
+    // The functions are part of the shape: one of another version, or missing,
+    // and open refuses; a handle opened before gets WrongShape from the call.
+    let cf = unique("ctrfn");
+    let before = PgBoundedCounter::create(&mut c, &cf, 0, 5).unwrap();
+    c.batch_execute(&format!(
+        "COMMENT ON FUNCTION t.{}_sub(text, text, bigint) IS 'racefree-postgres bounded_counter v1'",
+        cf.name()
+    ))
+    .unwrap();
+    assert!(matches!(
+        PgBoundedCounter::open(&mut c, &cf),
+        Err(Error::WrongShape { detail, .. }) if detail.contains("v1")
+    ));
+    c.batch_execute(&format!(
+        "DROP FUNCTION t.{}_sub(text, text, bigint)",
+        cf.name()
+    ))
+    .unwrap();
+    assert!(matches!(
+        PgBoundedCounter::open(&mut c, &cf),
+        Err(Error::WrongShape { detail, .. }) if detail.contains("missing")
+    ));
+    assert!(matches!(
+        before.try_sub(&mut c, 1),
+        Err(Error::WrongShape { .. })
+    ));
+    assert_eq!(before.try_add(&mut c, 1).unwrap(), Ok(0));
+    let pf = unique("poolfn");
+    PgSeatPool::create(&mut c, &pf, 2).unwrap();
+    c.batch_execute(&format!(
+        "DROP FUNCTION t.{}_confirm(text, text, text, integer[])",
+        pf.name()
+    ))
+    .unwrap();
+    assert!(matches!(
+        PgSeatPool::open(&mut c, &pf),
+        Err(Error::WrongShape { detail, .. }) if detail.contains("confirm")
+    ));
+    // The longest name: its functions' names fit PostgreSQL's 63 bytes.
+    let long = Table::new("t", &"l".repeat(50)).unwrap();
+    let lp = PgSeatPool::create(&mut c, &long, 4).unwrap();
+    let lp = PgSeatPool::open(&mut c, lp.table()).unwrap();
+    let g = lp.try_reserve_many(&mut c, 2).unwrap().unwrap();
+    assert_eq!(lp.confirm(&mut c, g).unwrap().len(), 2);
+    let lc = PgCounter::create(&mut c, &Table::new("t", &"m".repeat(50)).unwrap(), 7).unwrap();
+    assert_eq!(lc.increment(&mut c).unwrap(), 7);
+
     // The table dropped under an open handle.
     c.batch_execute(&format!("DROP TABLE t.{}", t.name()))
         .unwrap();
