@@ -20,5 +20,9 @@ ci_run "$PG_BIN/postgres" --version
 ci_banner "cargo test -p racefree-postgres (real PostgreSQL 15, no skips)"
 ci_cargo_test "racefree-postgres" cargo test -p racefree-postgres
 
+ci_banner "contention in a release build (clients fast enough to contend hard)"
+ci_cargo_test "racefree-postgres contention (release)" \
+    cargo test --release -p racefree-postgres --test contention
+
 ci_banner "races demo on its own PostgreSQL (--quick; exit 1 on any racefree-postgres or FOR UPDATE anomaly)"
 ci_run cargo run -p racefree-postgres --example races -- --quick

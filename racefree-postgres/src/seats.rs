@@ -65,12 +65,16 @@ const COLUMNS: &[(&str, &str)] = &[
 ///   WHERE seat = $id AND <free>` — two callers racing for seat 7: the second
 ///   waits, re-checks `<free>` on the first one's version, finds it taken, and
 ///   updates nothing (`Ok(None)`).
-/// - **any seat**: `UPDATE seats ... WHERE seat = (SELECT seat FROM seats WHERE
-///   <free> ORDER BY seat LIMIT 1 FOR UPDATE SKIP LOCKED) AND <free>` — the
-///   subquery locks one free row, *skipping* rows that other callers are busy
-///   claiming instead of queueing behind them, and re-checks `<free>` on the
-///   locked row's newest version; the outer `UPDATE` writes the row it locked.
-///   Concurrent callers get different seats without waiting for each other.
+/// - **any seat**: `pick AS MATERIALIZED (SELECT seat FROM seats WHERE <free>
+///   ORDER BY seat LIMIT 1 FOR UPDATE SKIP LOCKED)`, then `UPDATE seats ...
+///   WHERE seat = (SELECT seat FROM pick) AND <free>` — `pick` locks one free
+///   row, *skipping* rows that other callers are busy claiming instead of
+///   queueing behind them, and re-checks `<free>` on the locked row's newest
+///   version; the `UPDATE` writes the row it locked. Concurrent callers get
+///   different seats without waiting for each other. `pick` is a materialized
+///   CTE, evaluated once: written as a subquery inside the `UPDATE`'s `WHERE`
+///   it answered "no seat" about once in 3,000 calls at 8 clients with a
+///   roomy pool (`tests/contention.rs`).
 /// - **a group, all or nothing**: one statement: `pick` locks up to `k` free
 ///   rows (`FOR UPDATE SKIP LOCKED LIMIT k`), and the `UPDATE` writes them only
 ///   `WHERE (SELECT count(*) FROM pick) = k`. It writes all `k` rows or none;
@@ -242,10 +246,11 @@ fn build_sql(table: &Table) -> Sql {
             "reserve_any",
             &["bigint"],
             &format!(
-                "act AS (UPDATE {t} {claim} \
-                   WHERE seat = (SELECT seat FROM {t} WHERE {FREE} ORDER BY seat LIMIT 1 \
-                                 FOR UPDATE SKIP LOCKED) \
-                     AND {FREE} AND NOT EXISTS (SELECT 1 FROM prior) RETURNING seat), \
+                "pick AS MATERIALIZED (SELECT seat FROM {t} \
+                   WHERE {FREE} AND NOT EXISTS (SELECT 1 FROM prior) \
+                   ORDER BY seat LIMIT 1 FOR UPDATE SKIP LOCKED), \
+                 act AS (UPDATE {t} {claim} \
+                   WHERE seat = (SELECT seat FROM pick) AND {FREE} RETURNING seat), \
                  rep AS ({seats_reply})"
             ),
         ),
@@ -267,12 +272,12 @@ fn build_sql(table: &Table) -> Sql {
             "reserve_many",
             &["bigint", "bigint"],
             &format!(
-                "pick AS (SELECT seat FROM {t} WHERE {FREE} ORDER BY seat LIMIT $4::bigint \
-                          FOR UPDATE SKIP LOCKED), \
+                "pick AS MATERIALIZED (SELECT seat FROM {t} \
+                   WHERE {FREE} AND NOT EXISTS (SELECT 1 FROM prior) \
+                   ORDER BY seat LIMIT $4::bigint FOR UPDATE SKIP LOCKED), \
                  act AS (UPDATE {t} {claim} \
                    WHERE seat IN (SELECT seat FROM pick) AND {FREE} \
-                     AND (SELECT count(*) FROM pick) = $4::bigint \
-                     AND NOT EXISTS (SELECT 1 FROM prior) RETURNING seat), \
+                     AND (SELECT count(*) FROM pick) = $4::bigint RETURNING seat), \
                  rep AS ({seats_reply})"
             ),
         ),
