@@ -6,11 +6,12 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use racefree::shm::{SharedBoundedCounter, SharedCounter, SharedSeatPool, SharedTicket, ShmError};
 use racefree::Counter;
+use racefree_conformance::support::ChildGuard;
 
 /// A fresh directory under the system temp dir, removed on drop.
 struct TempDir(PathBuf);
@@ -615,32 +616,10 @@ fn holder(pool: &SharedSeatPool, log_path: &str) {
 }
 
 /// A worker process, killed (SIGKILL) and reaped if the test ends early.
-struct Worker(Option<Child>);
+/// How long a worker may run before the test calls it hung (and kills it).
+const WORKER_LIMIT: Duration = Duration::from_secs(300);
 
-impl Worker {
-    fn id(&self) -> u32 {
-        self.0.as_ref().unwrap().id()
-    }
-    fn wait(mut self) -> std::process::ExitStatus {
-        self.0.take().unwrap().wait().unwrap()
-    }
-    fn kill_and_wait(mut self) -> std::process::ExitStatus {
-        let mut child = self.0.take().unwrap();
-        let _ = child.kill();
-        child.wait().unwrap()
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn spawn_worker(mode: &str, vars: &[(&str, String)]) -> Worker {
+fn spawn_worker(mode: &str, vars: &[(&str, String)]) -> ChildGuard {
     let mut cmd = racefree_conformance::support::rerun_test("worker_entry");
     cmd.arg("-q")
         .env("RACEFREE_SHM_WORKER", mode)
@@ -649,7 +628,7 @@ fn spawn_worker(mode: &str, vars: &[(&str, String)]) -> Worker {
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    Worker(Some(cmd.spawn().unwrap()))
+    ChildGuard::new(cmd.spawn().unwrap())
 }
 
 /// N processes claim and release thousands of seats of a small pool; the
@@ -667,7 +646,7 @@ fn processes_never_share_a_seat() {
     // also find the pool full.
     let pool = SharedSeatPool::create(&pool_path, SEATS).unwrap();
     drop(SharedCounter::create(&clock_path, 0).unwrap());
-    let workers: Vec<Worker> = (0..PROCESSES)
+    let workers: Vec<ChildGuard> = (0..PROCESSES)
         .map(|i| {
             spawn_worker(
                 "churn",
@@ -687,7 +666,10 @@ fn processes_never_share_a_seat() {
         .collect();
     fs::write(dir.path("go"), "").unwrap();
     for w in workers {
-        assert!(w.wait().success(), "a worker failed");
+        assert!(
+            w.wait(WORKER_LIMIT).expect("a worker hung").success(),
+            "a worker failed"
+        );
     }
     // Every seat's stamped holds, from all logs: pairwise disjoint.
     let mut holds: Vec<Vec<(u64, u64)>> = vec![Vec::new(); SEATS];
@@ -760,7 +742,7 @@ fn killed_workers_holds_are_recovered_tickets_kept() {
     let mut rng = Rng::new(0xC0FFEE ^ u64::from(std::process::id()));
     let (mut kills, mut recovered, mut tickets_kept) = (0, racefree::shm::Recovery::default(), 0);
     for round in 0..ROUNDS {
-        let doomed: Vec<(Worker, PathBuf)> = (0..DOOMED)
+        let mut doomed: Vec<(ChildGuard, PathBuf)> = (0..DOOMED)
             .map(|i| {
                 let log = dir.path(&format!("doomed-{round}-{i}"));
                 let child = spawn_worker(
@@ -776,14 +758,14 @@ fn killed_workers_holds_are_recovered_tickets_kept() {
             .collect();
         // Random points: not a timing assertion, only where the kill lands.
         std::thread::sleep(Duration::from_millis(20 + rng.below(60)));
-        for (child, _) in &doomed {
+        for (child, _) in &mut doomed {
             let _ = Command::new("kill")
-                .args(["-9", &child.id().to_string()])
+                .args(["-9", &child.child().id().to_string()])
                 .status();
         }
         let mut logged = Vec::new();
         for (child, log) in doomed {
-            let status = child.kill_and_wait(); // SIGKILL, if `kill` was missing
+            let status = child.kill(); // SIGKILL, if `kill` was missing
             assert!(!status.success(), "a doomed worker ended on its own");
             kills += 1;
             for line in fs::read_to_string(&log).unwrap_or_default().lines() {
@@ -826,7 +808,10 @@ fn killed_workers_holds_are_recovered_tickets_kept() {
         assert_eq!(pool.available(), CAPACITY - HOLD);
     }
     fs::write(&stop, "").unwrap();
-    assert!(holder.wait().success());
+    assert!(holder
+        .wait(WORKER_LIMIT)
+        .expect("the holder hung")
+        .success());
     assert_eq!(pool.available(), CAPACITY);
     eprintln!(
         "{kills} workers killed; recovered {} held seats, {} orphans, {} units; {tickets_kept} logged tickets kept",

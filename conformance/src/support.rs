@@ -219,6 +219,15 @@ impl ChildGuard {
     }
 }
 
+impl ChildGuard {
+    /// Kills the child (SIGKILL) and reaps it: its exit status.
+    pub fn kill(mut self) -> std::process::ExitStatus {
+        let mut child = self.0.take().expect("already reaped");
+        let _ = child.kill();
+        child.wait().expect("reap the killed child")
+    }
+}
+
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         if let Some(mut child) = self.0.take() {
