@@ -50,10 +50,7 @@ impl Shape {
     /// rounds on x86_64, a quarter on aarch64 (CI runs it under qemu-user, where
     /// thread spawns are slow), 4 under Miri. `LIN_ROUNDS` overrides the count.
     pub fn new(threads: usize, ops: usize, native: usize) -> Self {
-        let rounds = match std::env::var("LIN_ROUNDS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-        {
+        let rounds = match rounds_from_env() {
             Some(r) => r,
             None if cfg!(miri) => 4,
             None if cfg!(target_arch = "aarch64") => native.div_ceil(4),
@@ -65,6 +62,14 @@ impl Shape {
             rounds,
         }
     }
+}
+
+/// The round count `LIN_ROUNDS` asks for, if it is set (every campaign shape
+/// honours it).
+pub fn rounds_from_env() -> Option<usize> {
+    std::env::var("LIN_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
 }
 
 /// Runs `work(thread)` on `threads` scoped threads that wait on one barrier, so

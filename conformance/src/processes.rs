@@ -58,7 +58,7 @@
 //! Seat pools only, for now: that is what the cross-process tiers share.
 
 use crate::checker::{NotLinearizable, SequentialModel};
-use crate::harness::{Expect, Rng, Tally};
+use crate::harness::{rounds_from_env, Expect, Rng, Tally};
 use crate::history::{Clock, Event, History, Recorder};
 use crate::models::{SeatErr, SeatOp, SeatRet};
 use crate::subjects::{pool_ops, PoolLike};
@@ -332,14 +332,11 @@ impl ProcessShape {
     /// where each child costs a start of qemu) a tenth of the rounds, at least 5.
     pub fn new(processes: usize, ops: usize, rounds: usize) -> Self {
         let emulated = std::env::var_os(crate::support::TEST_RUNNER_ENV).is_some();
-        let rounds = std::env::var("LIN_ROUNDS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(if emulated {
-                (rounds / 10).max(5)
-            } else {
-                rounds
-            });
+        let rounds = rounds_from_env().unwrap_or(if emulated {
+            (rounds / 10).max(5)
+        } else {
+            rounds
+        });
         Self {
             processes,
             ops,
