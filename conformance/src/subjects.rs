@@ -575,7 +575,7 @@ pub fn wait_pool_campaign<P: WaitPoolLike>(
         name,
         shape,
         || Waiting::new(make()),
-        |w| crate::models::SeatModel::new(w.pool.capacity(), slack),
+        |w| SeatModel::new(w.pool.capacity(), slack),
         |w, t, r, rec| wait_pool_ops(w, t, r, rec, shape.ops, timeout),
         |w, h| {
             for e in &h.events {
