@@ -332,17 +332,13 @@ mod tests {
         assert_eq!(C.try_add(1), Err(2));
     }
 
+    /// Both bounds are inclusive: up to `max` exactly, then back down to 0.
     #[test]
-    fn add_up_to_bound_exactly() {
+    fn reaches_each_bound_exactly() {
         let c = BoundedCounter::new(0, 10);
         assert_eq!(c.try_add(10), Ok(0));
         assert_eq!(c.try_add(1), Err(10));
         assert_eq!(c.get(), 10);
-    }
-
-    #[test]
-    fn sub_down_to_zero_exactly() {
-        let c = BoundedCounter::new(10, 10);
         assert_eq!(c.try_sub(11), Err(10));
         assert_eq!(c.try_sub(10), Ok(10));
         assert_eq!(c.try_sub(1), Err(0));

@@ -768,20 +768,30 @@ mod tests {
     /// pid_max): dead.
     const DEAD: u64 = HELD | 0xFFFF_FFFF;
 
-    /// A pool in a fresh temporary file, removed again on drop; `None` where
-    /// this platform cannot tell a live process from a dead one (every test
-    /// here stages dead processes).
-    fn pool(tag: &str, capacity: usize) -> Option<TempPool> {
-        if !process::can_check_liveness() {
-            return None;
-        }
+    /// A pool in a fresh temporary file, removed again on drop. Every test here
+    /// stages dead processes, so each is ignored where this platform cannot tell
+    /// a live process from a dead one (no `/proc`), and asserts that it can.
+    fn pool(tag: &str, capacity: usize) -> TempPool {
+        assert!(
+            process::can_check_liveness(),
+            "no /proc/<pid>/task/<pid>/stat"
+        );
         let path = std::env::temp_dir().join(format!(
             "racefree-unit-{tag}-{}-{}",
             std::process::id(),
             file::unique()
         ));
         let pool = SharedSeatPool::create(&path, capacity).unwrap();
-        Some(TempPool { pool, path })
+        TempPool { pool, path }
+    }
+
+    /// Claims a seat and records a dead process as its holder, as if the holder
+    /// had been killed after `try_reserve`: the seat id.
+    fn claim_for_a_dead_holder(pool: &SharedSeatPool) -> usize {
+        let s = pool.storage();
+        let id = s.core().without_hooks().try_reserve().unwrap();
+        s.owners()[id].store(DEAD, Ordering::SeqCst);
+        id
     }
 
     struct TempPool {
@@ -806,15 +816,11 @@ mod tests {
     /// Crash windows staged by hand: a dead holder and orphans (bit set, no
     /// owner) are recovered; a live holder and a confirmed booking are not.
     #[test]
+    #[cfg_attr(not(target_os = "linux"), ignore = "needs /proc")]
     fn recovery_frees_each_crash_window() {
-        let Some(pool) = pool("windows", 70) else {
-            return;
-        };
-        let s = pool.storage();
-        let raw = s.core().without_hooks();
-        // A dead holder: claimed and recorded, then "killed".
-        let dead = raw.try_reserve().unwrap();
-        s.owners()[dead].store(DEAD, Ordering::SeqCst);
+        let pool = pool("windows", 70);
+        let dead = claim_for_a_dead_holder(&pool);
+        let raw = pool.storage().core().without_hooks();
         // Orphans: claimed, killed before recording.
         let orphan = raw.try_reserve().unwrap();
         let orphan2 = raw.try_reserve_seat(69).unwrap();
@@ -839,10 +845,9 @@ mod tests {
 
     /// Admission units taken by a claimer that died before setting a bit.
     #[test]
+    #[cfg_attr(not(target_os = "linux"), ignore = "needs /proc")]
     fn recovery_gives_back_lost_units() {
-        let Some(pool) = pool("units", 5) else {
-            return;
-        };
+        let pool = pool("units", 5);
         let raw = pool.storage().core().without_hooks();
         // Two units taken with no bit set, as claimers killed between
         // admission and their fetch_or leave the pool: claim, then clear the
@@ -861,10 +866,9 @@ mod tests {
     /// A live process inside a claim (its window open) defers the second pass:
     /// its owner-less bit is not taken for an orphan.
     #[test]
+    #[cfg_attr(not(target_os = "linux"), ignore = "needs /proc")]
     fn a_live_claim_in_flight_is_not_an_orphan() {
-        let Some(pool) = pool("inflight", 3) else {
-            return;
-        };
+        let pool = pool("inflight", 3);
         let s = pool.storage();
         s.enter(); // a claim in flight ...
         let id = s.core().without_hooks().try_reserve().unwrap(); // ... bit won, owner not yet recorded
@@ -881,16 +885,12 @@ mod tests {
 
     /// A full pool with a dead process's slot recovers inside the claim.
     #[test]
+    #[cfg_attr(not(target_os = "linux"), ignore = "needs /proc")]
     fn a_full_claim_recovers_dead_holders() {
-        let Some(pool) = pool("full", 2) else {
-            return;
-        };
+        let pool = pool("full", 2);
+        claim_for_a_dead_holder(&pool);
+        claim_for_a_dead_holder(&pool);
         let s = pool.storage();
-        let raw = s.core().without_hooks();
-        for _ in 0..2 {
-            let id = raw.try_reserve().unwrap();
-            s.owners()[id].store(DEAD, Ordering::SeqCst);
-        }
         // Record a dead process in a free slot, as if it had opened the pool.
         let slot = (0..PROCESS_SLOTS)
             .find(|&i| s.slot(i).owner.load(Ordering::SeqCst) == 0)
