@@ -509,6 +509,7 @@ impl<'a> Core<'a> {
     /// round without finding its bits does one lap over every word, which finds
     /// them whatever the marks say. Correctness never reads the summary; a stale
     /// mark costs a detour, never a seat.
+    #[inline(always)]
     fn claim(self, mut need: usize, mut keep: impl FnMut(usize, usize)) {
         debug_assert!(need > 0);
         let words = self.word_count();
@@ -537,12 +538,14 @@ impl<'a> Core<'a> {
                 if won != mask {
                     lost_a_race = true;
                 }
-                if (old | mask) & valid == valid {
+                if !self.summary.is_empty() && (old | mask) & valid == valid {
                     self.mark_full(w, valid);
                 }
                 if won != 0 {
                     keep(w, won);
-                    need -= bits::ones(won);
+                    // A one-seat mask is one bit, so a nonzero `won` is that bit:
+                    // no count (x86_64's baseline has no `popcnt`).
+                    need -= if need == 1 { 1 } else { bits::ones(won) };
                     if need == 0 {
                         // Losing a bit means another claimer works in this word:
                         // start the next scan one word on, so claimers spread over
@@ -637,14 +640,24 @@ impl<'a> Core<'a> {
     /// Frees held seats without giving their units back (see `release_parts`).
     #[inline]
     fn clear(self, w: usize, mask: usize) {
-        // Release: pairs with the Acquire fetch_or of the next claimer of these
-        // seats, publishing this holder's writes to what they guard.
-        let old = self.word(w).fetch_and(!mask, Ordering::Release);
-        debug_assert_eq!(
-            old & mask,
-            mask,
-            "racefree: released a seat that was not taken"
-        );
+        let clear_bits = || {
+            // Release: pairs with the Acquire fetch_or of the next claimer of
+            // these seats, publishing this holder's writes to what they guard.
+            let old = self.word(w).fetch_and(!mask, Ordering::Release);
+            debug_assert_eq!(
+                old & mask,
+                mask,
+                "racefree: released a seat that was not taken"
+            );
+            old
+        };
+        if self.summary.is_empty() {
+            // Nothing reads the old bits: one locked `and` on x86_64, not a
+            // compare-and-swap loop that returns them.
+            clear_bits();
+            return;
+        }
+        let old = clear_bits();
         let valid = valid_mask(w, self.header.capacity);
         if old & valid == valid {
             // The word was full: it is not any more (before the units go back).
