@@ -383,6 +383,7 @@ impl<'a> Core<'a> {
     }
 
     /// Any free seat's id, or `None` when every seat is promised.
+    #[inline(always)]
     pub(crate) fn try_reserve(self) -> Option<usize> {
         self.claim_with_retry(Option::is_some, || self.try_reserve_once())
     }
@@ -397,6 +398,7 @@ impl<'a> Core<'a> {
     /// `try_reserve` for a waiting call's fast path: refuses while callers are
     /// queued. The same shape as `try_reserve`, so it compiles to the same code.
     #[cfg(feature = "wait")]
+    #[inline(always)]
     pub(crate) fn try_reserve_unless_waiting(self) -> Option<usize> {
         if !self.admit_unless_waiting(1) {
             return None;
@@ -629,6 +631,7 @@ impl<'a> Core<'a> {
 
     /// Frees the seats of `mask` in word `w` (all held by the caller), then gives
     /// their units back.
+    #[inline]
     pub(crate) fn release(self, w: usize, mask: usize) {
         self.window(|| {
             self.hook_releasing(w, mask);
