@@ -188,6 +188,8 @@ mod group;
 #[cfg(feature = "alloc")]
 mod heap;
 #[cfg(feature = "wait")]
+mod parker;
+#[cfg(feature = "wait")]
 mod wait;
 
 pub use self::bits::words_for;

@@ -29,24 +29,25 @@
 //!   that the next one needed.
 
 use alloc::collections::VecDeque;
+#[cfg(loom)]
 use alloc::sync::Arc;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use std::sync::PoisonError;
+#[cfg(loom)]
 use std::task::Wake;
 #[cfg(not(loom))]
 use std::time::{Duration, Instant};
 
+use super::parker::Parker;
 use super::pool::{InProcessStorage, SeatPoolIn, SeatStorage};
 use super::raw::Core;
 use super::{Seat, SeatError, SeatGroup};
-#[cfg(not(loom))]
-use crate::sync::park_timeout;
 #[cfg(loom)]
 use crate::sync::Condvar;
-use crate::sync::{current_thread, park, Mutex, MutexGuard, Thread};
+use crate::sync::{Mutex, MutexGuard};
 
 /// When a timed wait gives up: an instant (`None`: never).
 #[cfg(not(loom))]
@@ -418,19 +419,6 @@ fn claim_many(core: Core<'_>, k: usize) -> SeatGroup<'_> {
     SeatGroup::new(core, core.claim_admitted_many(k), k)
 }
 
-/// Wakes a thread parked in [`wait_blocking`].
-struct Unparker(Thread);
-
-impl Wake for Unparker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 /// Drives `acquire` on this thread, parked between polls (a release that wakes
 /// it unparks it; a spurious unpark only costs a poll). `false` if `deadline`
 /// passed first (the caller drops `acquire`, which leaves the queue).
@@ -450,7 +438,8 @@ fn wait_blocking<S: SeatStorage>(acquire: &mut Acquire<'_, S>, deadline: Deadlin
             timer.park();
         }
     }
-    let waker = Waker::from(Arc::new(Unparker(current_thread())));
+    let parker = Parker::current();
+    let waker = parker.waker();
     loop {
         if acquire.poll_admit(&waker).is_ready() {
             return true;
@@ -461,10 +450,10 @@ fn wait_blocking<S: SeatStorage>(acquire: &mut Acquire<'_, S>, deadline: Deadlin
             if now >= deadline {
                 return false;
             }
-            park_timeout(deadline - now);
+            parker.park_timeout(deadline - now);
             continue;
         }
-        park();
+        parker.park();
     }
 }
 

@@ -6,6 +6,9 @@
 /// user; the shm module is not compiled under loom).
 #[cfg(feature = "shm")]
 pub(crate) use portable_atomic::fence;
+/// A blocking waiter's "woken" flag (`wait` feature; not modelled under loom).
+#[cfg(feature = "wait")]
+pub(crate) use portable_atomic::AtomicBool;
 #[cfg(racefree_double_word_cas)]
 pub(crate) use portable_atomic::AtomicPtr;
 /// Atomic [`DoubleWord`](super::DoubleWord): the head of `TreiberStack`.
