@@ -188,6 +188,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn mask_ids_lists_set_bits() {
         let ids: [usize; 3] = {
             let mut it = MaskIds::new(2, 0b1001_0001);

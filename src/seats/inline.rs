@@ -89,7 +89,7 @@ impl<const WORDS: usize> sealed::Storage for InlineStorage<WORDS> {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(loom), feature = "alloc"))]
 impl<const WORDS: usize> InlineStorage<WORDS> {
     /// The whole bitmap, spare words included (for the size tests).
     pub(crate) fn bitmap(&self) -> &[Word] {

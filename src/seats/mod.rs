@@ -219,5 +219,6 @@ static_assertions::assert_impl_all!(SeatPool: Send, Sync);
 #[cfg(feature = "alloc")]
 static_assertions::assert_impl_all!(SeatGroup<'static>: Send, Sync);
 
-#[cfg(all(test, not(loom)))]
+// The pool's unit tests run on heap pools (`alloc`).
+#[cfg(all(test, not(loom), feature = "alloc"))]
 mod tests;

@@ -123,7 +123,7 @@ impl<S: SeatStorage> SeatPoolIn<S> {
 
     /// The storage, for the tests of its layout and for a storage's own
     /// methods (the shared-memory pool's).
-    #[cfg(any(all(test, not(loom)), all(feature = "shm", not(loom))))]
+    #[cfg(all(not(loom), any(all(test, feature = "alloc"), feature = "shm")))]
     pub(crate) fn storage(&self) -> &S {
         &self.storage
     }
