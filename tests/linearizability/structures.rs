@@ -250,7 +250,7 @@ impl PoolLike for SparsePool {
         ids: Vec<usize>,
         held: Booking<'a>,
     ) -> Vec<(Vec<usize>, Booking<'a>)> {
-        release_steps(ids, held)
+        self.pool.release_steps(ids, held)
     }
     fn available(&self) -> usize {
         self.pool.available()
