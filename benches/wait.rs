@@ -233,57 +233,45 @@ fn peers(c: &mut Criterion) {
             let label = thread_label(threads);
             // Without waiters each worker's own time (as every other bench);
             // with waiters the span over all workers (see `time_threads_span`).
-            let time = |threads: usize, iters: u64, op: &(dyn Fn() + Sync)| {
-                if capacity == 1 {
-                    time_threads_span(threads, iters, op)
-                } else {
-                    time_threads(threads, iters, |_, _| op())
-                }
+            let mut bench = |name: &str, op: &(dyn Fn() + Sync)| {
+                group.bench_function(BenchmarkId::new(name, &label), |b| {
+                    b.iter_custom(|iters| {
+                        if capacity == 1 {
+                            time_threads_span(threads, iters, op)
+                        } else {
+                            time_threads(threads, iters, |_, _| op())
+                        }
+                    })
+                });
             };
 
             #[cfg(feature = "wait")]
             {
                 let pool = SeatPool::new(capacity);
-                group.bench_function(BenchmarkId::new("racefree_reserve", &label), |b| {
-                    b.iter_custom(|iters| {
-                        time(threads, iters, &|| {
-                            let seat = block_on(pool.reserve());
-                            work();
-                            drop(seat);
-                        })
-                    })
+                bench("racefree_reserve", &|| {
+                    let seat = block_on(pool.reserve());
+                    work();
+                    drop(seat);
                 });
-                group.bench_function(BenchmarkId::new("racefree_blocking", &label), |b| {
-                    b.iter_custom(|iters| {
-                        time(threads, iters, &|| {
-                            let seat = pool.reserve_blocking();
-                            work();
-                            drop(seat);
-                        })
-                    })
+                bench("racefree_blocking", &|| {
+                    let seat = pool.reserve_blocking();
+                    work();
+                    drop(seat);
                 });
             }
 
             let tokio_sem = tokio::sync::Semaphore::new(capacity);
-            group.bench_function(BenchmarkId::new("tokio_semaphore", &label), |b| {
-                b.iter_custom(|iters| {
-                    time(threads, iters, &|| {
-                        let permit = block_on(tokio_sem.acquire()).expect("never closed");
-                        work();
-                        drop(permit);
-                    })
-                })
+            bench("tokio_semaphore", &|| {
+                let permit = block_on(tokio_sem.acquire()).expect("never closed");
+                work();
+                drop(permit);
             });
 
             let async_lock_sem = async_lock::Semaphore::new(capacity);
-            group.bench_function(BenchmarkId::new("async_lock_semaphore", &label), |b| {
-                b.iter_custom(|iters| {
-                    time(threads, iters, &|| {
-                        let guard = block_on(async_lock_sem.acquire());
-                        work();
-                        drop(guard);
-                    })
-                })
+            bench("async_lock_semaphore", &|| {
+                let guard = block_on(async_lock_sem.acquire());
+                work();
+                drop(guard);
             });
         }
         group.finish();

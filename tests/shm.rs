@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use racefree::shm::{SharedBoundedCounter, SharedCounter, SharedSeatPool, SharedTicket, ShmError};
-use racefree::Counter;
+use racefree::{Counter, Ticket};
 use racefree_conformance::support::ChildGuard;
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -126,15 +126,22 @@ fn shared_tickets_survive_all_handles_and_cancel_once() {
     assert_eq!(pool.available(), 3);
 }
 
+/// A pool of 2 seats (`dir/pool`) whose seat 1 was booked through it, then
+/// found and cancelled through a second mapping, as by another process: the
+/// pool, its stale ticket, and that other mapping.
+fn booked_then_cancelled_elsewhere(dir: &TempDir) -> (SharedSeatPool, Ticket, SharedSeatPool) {
+    let pool = SharedSeatPool::create(dir.path("pool"), 2).unwrap();
+    let ticket = pool.try_reserve_seat(1).unwrap().confirm();
+    let other = SharedSeatPool::open(dir.path("pool")).unwrap();
+    other.cancel_seat(other.bookings()[0]).unwrap();
+    (pool, ticket, other)
+}
+
 #[test]
 fn a_booking_cancelled_elsewhere_refuses_its_stale_ticket() {
     let dir = TempDir::new("stale");
-    let pool = SharedSeatPool::create(dir.path("pool"), 2).unwrap();
-    let ticket = pool.try_reserve_seat(1).unwrap().confirm();
-    // Another process finds the booking and cancels it ...
-    let other = SharedSeatPool::open(dir.path("pool")).unwrap();
-    other.cancel_seat(other.bookings()[0]).unwrap();
-    // ... someone holds the seat now: the stale ticket must not free it.
+    let (pool, ticket, other) = booked_then_cancelled_elsewhere(&dir);
+    // Someone holds the seat now: the stale ticket must not free it.
     let holder = other.try_reserve_seat(1).unwrap();
     let ticket = pool.cancel(ticket).unwrap_err();
     assert!(pool.try_reserve_seat(1).is_err());
@@ -150,10 +157,7 @@ fn a_booking_cancelled_elsewhere_refuses_its_stale_ticket() {
 #[test]
 fn a_stale_ticket_cannot_cancel_or_share_a_rebooked_confirmed_seat() {
     let dir = TempDir::new("rebooked");
-    let pool = SharedSeatPool::create(dir.path("pool"), 2).unwrap();
-    let stale = pool.try_reserve_seat(1).unwrap().confirm();
-    let other = SharedSeatPool::open(dir.path("pool")).unwrap();
-    other.cancel_seat(other.bookings()[0]).unwrap();
+    let (pool, stale, other) = booked_then_cancelled_elsewhere(&dir);
     let fresh = other.try_reserve_seat(1).unwrap().confirm();
     let stale = pool.cancel(stale).unwrap_err();
     let stale = pool.share(stale).unwrap_err();

@@ -33,7 +33,7 @@ use racefree::{BoundedCounter, SeatPool};
 use racefree_conformance::postgres_server::PgServer;
 use racefree_conformance::server::RedisServer;
 use racefree_conformance::support::fresh_temp_dir;
-use racefree_postgres::{PgBoundedCounter, PgSeatPool, Table};
+use racefree_postgres::{postgres, PgBoundedCounter, PgSeatPool, Table};
 use racefree_redis::{RedisBoundedCounter, RedisSeatPool};
 
 const CLIENTS: [usize; 3] = [1, 2, 8];
@@ -52,6 +52,33 @@ type Client<'a> = Box<dyn FnMut() + Send + 'a>;
 struct Tier<'a> {
     name: &'static str,
     make: Box<dyn Fn() -> Client<'a> + Sync + 'a>,
+}
+
+impl<'a> Tier<'a> {
+    /// A tier whose clients all run `pair` on one shared handle: nothing is
+    /// made per client.
+    fn shared(name: &'static str, pair: impl Fn() + Copy + Send + Sync + 'a) -> Self {
+        Tier {
+            name,
+            make: Box::new(move || Box::new(pair)),
+        }
+    }
+
+    /// A PostgreSQL tier: each client opens its own connection to `conn` and
+    /// runs `pair` on it.
+    fn postgres(
+        name: &'static str,
+        conn: &'a str,
+        pair: impl Fn(&mut postgres::Client) + Copy + Send + Sync + 'a,
+    ) -> Self {
+        Tier {
+            name,
+            make: Box::new(move || {
+                let mut client = racefree_postgres::connect(conn).unwrap();
+                Box::new(move || pair(&mut client))
+            }),
+        }
+    }
 }
 
 /// Pairs per second for `clients` clients over `window`.
@@ -168,34 +195,20 @@ fn main() {
     let pg_pool =
         PgSeatPool::create(&mut admin, &Table::public("tiers_seats").unwrap(), SEATS).unwrap();
     let seats = [
-        Tier {
-            name: "in process: `SeatPool`",
-            make: Box::new(|| Box::new(|| drop(heap.try_reserve().expect("roomy")))),
-        },
-        Tier {
-            name: "across processes: `shm::SharedSeatPool`",
-            make: Box::new(|| Box::new(|| drop(shm_pool.try_reserve().expect("roomy")))),
-        },
-        Tier {
-            name: "Redis: `RedisSeatPool`",
-            make: Box::new(|| {
-                Box::new(|| {
-                    let hold = redis_pool.try_reserve().unwrap().expect("roomy");
-                    hold.release().unwrap();
-                })
-            }),
-        },
-        Tier {
-            name: "PostgreSQL: `PgSeatPool`",
-            make: Box::new(|| {
-                let mut client = racefree_postgres::connect(&conn).unwrap();
-                let pool = &pg_pool;
-                Box::new(move || {
-                    let hold = pool.try_reserve(&mut client).unwrap().expect("roomy");
-                    pool.release(&mut client, hold).unwrap();
-                })
-            }),
-        },
+        Tier::shared("in process: `SeatPool`", || {
+            drop(heap.try_reserve().expect("roomy"))
+        }),
+        Tier::shared("across processes: `shm::SharedSeatPool`", || {
+            drop(shm_pool.try_reserve().expect("roomy"))
+        }),
+        Tier::shared("Redis: `RedisSeatPool`", || {
+            let hold = redis_pool.try_reserve().unwrap().expect("roomy");
+            hold.release().unwrap();
+        }),
+        Tier::postgres("PostgreSQL: `PgSeatPool`", &conn, |client| {
+            let hold = pg_pool.try_reserve(client).unwrap().expect("roomy");
+            pg_pool.release(client, hold).unwrap();
+        }),
     ];
 
     let local = BoundedCounter::new(BALANCE, 2 * BALANCE);
@@ -211,44 +224,22 @@ fn main() {
     )
     .unwrap();
     let counters = [
-        Tier {
-            name: "in process: `BoundedCounter`",
-            make: Box::new(|| {
-                Box::new(|| {
-                    local.try_sub(1).unwrap();
-                    local.try_add(1).unwrap();
-                })
-            }),
-        },
-        Tier {
-            name: "across processes: `shm::SharedBoundedCounter`",
-            make: Box::new(|| {
-                Box::new(|| {
-                    shm_ctr.try_sub(1).unwrap();
-                    shm_ctr.try_add(1).unwrap();
-                })
-            }),
-        },
-        Tier {
-            name: "Redis: `RedisBoundedCounter`",
-            make: Box::new(|| {
-                Box::new(|| {
-                    redis_ctr.try_sub(1).unwrap().unwrap();
-                    redis_ctr.try_add(1).unwrap().unwrap();
-                })
-            }),
-        },
-        Tier {
-            name: "PostgreSQL: `PgBoundedCounter`",
-            make: Box::new(|| {
-                let mut client = racefree_postgres::connect(&conn).unwrap();
-                let ctr = &pg_ctr;
-                Box::new(move || {
-                    ctr.try_sub(&mut client, 1).unwrap().unwrap();
-                    ctr.try_add(&mut client, 1).unwrap().unwrap();
-                })
-            }),
-        },
+        Tier::shared("in process: `BoundedCounter`", || {
+            local.try_sub(1).unwrap();
+            local.try_add(1).unwrap();
+        }),
+        Tier::shared("across processes: `shm::SharedBoundedCounter`", || {
+            shm_ctr.try_sub(1).unwrap();
+            shm_ctr.try_add(1).unwrap();
+        }),
+        Tier::shared("Redis: `RedisBoundedCounter`", || {
+            redis_ctr.try_sub(1).unwrap().unwrap();
+            redis_ctr.try_add(1).unwrap().unwrap();
+        }),
+        Tier::postgres("PostgreSQL: `PgBoundedCounter`", &conn, |client| {
+            pg_ctr.try_sub(client, 1).unwrap().unwrap();
+            pg_ctr.try_add(client, 1).unwrap().unwrap();
+        }),
     ];
 
     let mut md = format!(

@@ -8,8 +8,8 @@ use crate::checker::NotLinearizable;
 use crate::harness::{campaign, Expect, Rng, Shape, Tally};
 use crate::history::{History, Recorder};
 use crate::models::{
-    BoundedModel, BoundedOp, CounterModel, CounterOp, SeatErr, SeatModel, SeatOp, SeatRet, StackOp,
-    StackRet,
+    BoundedModel, BoundedOp, CounterModel, CounterOp, SeatErr, SeatModel, SeatOp, SeatRet,
+    StackModel, StackOp, StackRet,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -273,6 +273,27 @@ pub fn stack_drain<S: StackLike>(s: &S, h: &History<StackOp, StackRet>) {
     pushed.sort_unstable();
     out.sort_unstable();
     assert_eq!(pushed, out, "items lost or duplicated");
+}
+
+/// A [`campaign`] of [`stack_ops`] on fresh stacks from `make`, checked against
+/// the `StackModel` that `model` gives for each and [`stack_drain`]; every
+/// history must be linearizable.
+pub fn stack_campaign<S: StackLike>(
+    name: &str,
+    shape: Shape,
+    make: impl Fn() -> S,
+    model: impl Fn(&S) -> StackModel,
+) -> Tally {
+    campaign(
+        name,
+        shape,
+        make,
+        model,
+        |s, t, r, rec| stack_ops(s, t, r, rec, shape.ops),
+        stack_drain,
+        Expect::Linearizable,
+    )
+    .0
 }
 
 // ---------------------------------------------------------------- seat pool

@@ -52,23 +52,17 @@ fn churn(
 /// does not counts once. Draining stops after CAP + 1 pops, in case corruption
 /// made a cycle.
 fn check(threads: Vec<Churned>, pop: impl FnMut() -> Option<usize>) -> Checked {
-    let mut seen = [0u64; CAP];
-    let mut extra = 0;
-    let mut attempts = 0;
-    let mut count = |v: usize| match seen.get_mut(v) {
-        Some(n) => *n += 1,
-        None => extra += 1,
-    };
-    for (tried, held) in threads {
-        attempts += tried;
+    Checked::tally(threads, |held| {
+        let mut seen = [0u64; CAP];
+        let mut extra = 0;
+        let mut count = |v: usize| match seen.get_mut(v) {
+            Some(n) => *n += 1,
+            None => extra += 1,
+        };
         held.into_iter().for_each(&mut count);
-    }
-    drain_at_most(CAP, pop).into_iter().for_each(count);
-    let anomalies = seen.iter().filter(|&&n| n != 1).count() as u64 + extra;
-    Checked {
-        attempts,
-        anomalies,
-    }
+        drain_at_most(CAP, pop).into_iter().for_each(count);
+        seen.iter().filter(|&&n| n != 1).count() as u64 + extra
+    })
 }
 
 /// Runs the three stacks under the same threads.

@@ -22,14 +22,12 @@ type Approved = (u64, Vec<()>);
 /// Overdrafts: withdrawals approved beyond what the balance covered (and, for
 /// a correct implementation, any shortfall or a final balance that disagrees).
 fn check(threads: Vec<Approved>, final_balance: i64) -> Checked {
-    let attempts = threads.iter().map(|t| t.0).sum();
-    let approved: u64 = threads.iter().map(|t| t.1.len() as u64).sum();
-    let covered = BALANCE / AMOUNT;
-    let expected_final = BALANCE as i64 - (approved * AMOUNT) as i64;
-    Checked {
-        attempts,
-        anomalies: approved.abs_diff(covered) + u64::from(final_balance != expected_final),
-    }
+    Checked::tally(threads, |approved| {
+        let approved = approved.len() as u64;
+        let covered = BALANCE / AMOUNT;
+        let expected_final = BALANCE as i64 - (approved * AMOUNT) as i64;
+        approved.abs_diff(covered) + u64::from(final_balance != expected_final)
+    })
 }
 
 /// Runs the three implementations of the account under the same threads.

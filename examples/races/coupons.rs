@@ -20,12 +20,7 @@ type Claimed = (u64, Vec<()>);
 /// Over-issued coupons: any difference from exactly `LIMIT` handed out (fewer
 /// would be an anomaly too, since every thread tried until refused).
 fn check(threads: Vec<Claimed>) -> Checked {
-    let attempts = threads.iter().map(|t| t.0).sum();
-    let issued: u64 = threads.iter().map(|t| t.1.len() as u64).sum();
-    Checked {
-        attempts,
-        anomalies: issued.abs_diff(LIMIT),
-    }
+    Checked::tally(threads, |issued| (issued.len() as u64).abs_diff(LIMIT))
 }
 
 /// Runs the three implementations of the coupon limit under the same threads.

@@ -41,6 +41,24 @@ pub struct Checked {
     pub anomalies: u64,
 }
 
+impl Checked {
+    /// The check of a round whose threads each report `(attempts, granted)`:
+    /// the attempts summed, and the anomalies `count` finds in everything the
+    /// threads were granted (in thread order).
+    pub fn tally<T>(threads: Vec<(u64, Vec<T>)>, count: impl FnOnce(Vec<T>) -> u64) -> Checked {
+        let mut attempts = 0;
+        let mut granted = Vec::new();
+        for (tried, items) in threads {
+            attempts += tried;
+            granted.extend(items);
+        }
+        Checked {
+            attempts,
+            anomalies: count(granted),
+        }
+    }
+}
+
 /// One scenario's runs: the options' rounds, threads and timed-run length, and
 /// the scenario's progress line.
 pub struct Runs {

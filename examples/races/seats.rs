@@ -20,19 +20,13 @@ type Bought = (u64, Vec<usize>);
 /// Double bookings: tickets sold beyond the seats actually sold, plus seats
 /// left unsold although every buyer was told "sold out".
 fn check(buyers: Vec<Bought>) -> Checked {
-    let mut holders = [0u64; SEATS];
-    let mut attempts = 0;
-    for (tried, seats) in buyers {
-        attempts += tried;
-        for s in seats {
+    Checked::tally(buyers, |sold| {
+        let mut holders = [0u64; SEATS];
+        for s in sold {
             holders[s] += 1;
         }
-    }
-    let anomalies = holders.iter().map(|&h| h.abs_diff(1)).sum();
-    Checked {
-        attempts,
-        anomalies,
-    }
+        holders.iter().map(|&h| h.abs_diff(1)).sum()
+    })
 }
 
 /// Runs the three implementations of the seat sale under the same threads.

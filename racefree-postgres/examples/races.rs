@@ -20,7 +20,7 @@
 //! 1 otherwise.
 
 use racefree_conformance::postgres_server::PgServer;
-use racefree_postgres::postgres::Client;
+use racefree_postgres::postgres::{Client, GenericClient, Transaction};
 use racefree_postgres::{PgBoundedCounter, PgSeatPool, Table};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -83,6 +83,59 @@ fn plain_table(admin: &mut Client, sql: &str) -> String {
     name
 }
 
+/// The naive booking on `c`: SELECT the first free seat of `t` (`lock` appended:
+/// "" or " FOR UPDATE"), then UPDATE it as client `w`'s. Whether a seat was found.
+fn book_free_seat(c: &mut impl GenericClient, t: &str, lock: &str, w: usize) -> bool {
+    let row = c
+        .query_opt(
+            &format!("SELECT seat FROM {t} WHERE holder IS NULL ORDER BY seat LIMIT 1{lock}"),
+            &[],
+        )
+        .unwrap();
+    let Some(row) = row else { return false };
+    let seat: i32 = row.get(0);
+    std::thread::yield_now();
+    c.execute(
+        &format!("UPDATE {t} SET holder = $1 WHERE seat = $2"),
+        &[&(w as i32), &seat],
+    )
+    .unwrap();
+    true
+}
+
+/// The naive bounded change on `c`: SELECT the value of `t` (`lock` appended),
+/// decide with `ok`, then UPDATE it to `next(value)`. Whether it was granted.
+fn change_value(
+    c: &mut impl GenericClient,
+    t: &str,
+    lock: &str,
+    ok: impl Fn(i64) -> bool,
+    next: impl Fn(i64) -> i64,
+) -> bool {
+    let v: i64 = c
+        .query_one(&format!("SELECT value FROM {t}{lock}"), &[])
+        .unwrap()
+        .get(0);
+    if !ok(v) {
+        return false;
+    }
+    std::thread::yield_now();
+    c.execute(&format!("UPDATE {t} SET value = $1"), &[&next(v)])
+        .unwrap();
+    true
+}
+
+/// Runs `step` in a transaction on `c`: committed when it grants, rolled back
+/// (dropped) when it does not.
+fn in_transaction(c: &mut Client, step: impl FnOnce(&mut Transaction<'_>) -> bool) -> bool {
+    let mut tx = c.transaction().unwrap();
+    let granted = step(&mut tx);
+    if granted {
+        tx.commit().unwrap();
+    }
+    granted
+}
+
 /// Seats: every client books until sold out. Anomaly: a booking granted
 /// beyond the seats there are (a seat sold twice).
 fn seats(conn: &str, admin: &mut Client, rounds: usize) -> [Outcome; 3] {
@@ -93,47 +146,13 @@ fn seats(conn: &str, admin: &mut Client, rounds: usize) -> [Outcome; 3] {
     for _ in 0..rounds {
         // Naive: SELECT a free seat, then UPDATE it (no condition, no lock).
         let t = plain_table(admin, ddl);
-        let (g, d) = race(conn, attempts, |c, w| {
-            let row = c
-                .query_opt(
-                    &format!("SELECT seat FROM {t} WHERE holder IS NULL ORDER BY seat LIMIT 1"),
-                    &[],
-                )
-                .unwrap();
-            let Some(row) = row else { return false };
-            let seat: i32 = row.get(0);
-            std::thread::yield_now();
-            c.execute(
-                &format!("UPDATE {t} SET holder = $1 WHERE seat = $2"),
-                &[&(w as i32), &seat],
-            )
-            .unwrap();
-            true
-        });
+        let (g, d) = race(conn, attempts, |c, w| book_free_seat(c, &t, "", w));
         add(&mut out[0], g, g.saturating_sub(SEATS as u64), d);
 
         // FOR UPDATE: correct; concurrent bookers queue on the same row.
         let t = plain_table(admin, ddl);
         let (g, d) = race(conn, attempts, |c, w| {
-            let mut tx = c.transaction().unwrap();
-            let row = tx
-                .query_opt(
-                    &format!(
-                        "SELECT seat FROM {t} WHERE holder IS NULL ORDER BY seat LIMIT 1 FOR UPDATE"
-                    ),
-                    &[],
-                )
-                .unwrap();
-            let Some(row) = row else { return false };
-            let seat: i32 = row.get(0);
-            std::thread::yield_now();
-            tx.execute(
-                &format!("UPDATE {t} SET holder = $1 WHERE seat = $2"),
-                &[&(w as i32), &seat],
-            )
-            .unwrap();
-            tx.commit().unwrap();
-            true
+            in_transaction(c, |tx| book_free_seat(tx, &t, " FOR UPDATE", w))
         });
         add(&mut out[1], g, g.saturating_sub(SEATS as u64), d);
 
@@ -178,36 +197,12 @@ fn bounded(conn: &str, admin: &mut Client, rounds: usize, coupon: bool) -> [Outc
         format!("CREATE TABLE {{t}} (value bigint NOT NULL); INSERT INTO {{t}} VALUES ({initial})");
     for _ in 0..rounds {
         let t = plain_table(admin, &ddl);
-        let (g, d) = race(conn, attempts, |c, _| {
-            let v: i64 = c
-                .query_one(&format!("SELECT value FROM {t}"), &[])
-                .unwrap()
-                .get(0);
-            if !ok(v) {
-                return false;
-            }
-            std::thread::yield_now();
-            c.execute(&format!("UPDATE {t} SET value = $1"), &[&next(v)])
-                .unwrap();
-            true
-        });
+        let (g, d) = race(conn, attempts, |c, _| change_value(c, &t, "", ok, next));
         add(&mut out[0], g, g.saturating_sub(allowed), d);
 
         let t = plain_table(admin, &ddl);
         let (g, d) = race(conn, attempts, |c, _| {
-            let mut tx = c.transaction().unwrap();
-            let v: i64 = tx
-                .query_one(&format!("SELECT value FROM {t} FOR UPDATE"), &[])
-                .unwrap()
-                .get(0);
-            if !ok(v) {
-                return false;
-            }
-            std::thread::yield_now();
-            tx.execute(&format!("UPDATE {t} SET value = $1"), &[&next(v)])
-                .unwrap();
-            tx.commit().unwrap();
-            true
+            in_transaction(c, |tx| change_value(tx, &t, " FOR UPDATE", ok, next))
         });
         add(&mut out[1], g, g.saturating_sub(allowed), d);
 

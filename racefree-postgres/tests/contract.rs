@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::{client, server, unique, wait_until, waits_on_lock};
+use common::{client, server, unique, wait_until, waits_on_lock, PgServer};
+use racefree_postgres::postgres::Client;
 use racefree_postgres::{
     Error, Hold, PgBoundedCounter, PgCounter, PgSeatPool, RequestId, Table, Ticket, MAX_VALUE,
 };
@@ -221,6 +222,21 @@ fn request_ids_return_the_first_answer() {
     assert!(gone >= 3);
 }
 
+/// Runs `work` on `clients` threads at once, each on its own connection to
+/// `srv`; their results, in thread order.
+fn on_clients<T: Send>(
+    srv: &PgServer,
+    clients: usize,
+    work: impl Fn(&mut Client) -> T + Sync,
+) -> Vec<T> {
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..clients)
+            .map(|_| s.spawn(|| work(&mut client(srv))))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 #[test]
 fn bounded_counter_never_out_of_range() {
     let srv = server();
@@ -251,19 +267,13 @@ fn bounded_counter_never_out_of_range() {
 
     // Many clients race for 20 coupons, 5 at a time: exactly 20 are issued.
     let coupons = PgBoundedCounter::create(&mut c, &unique("race"), 0, 20).unwrap();
-    let won: usize = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..8)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut c = client(&srv);
-                    (0..5)
-                        .filter(|_| coupons.try_add(&mut c, 1).unwrap().is_ok())
-                        .count()
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).sum()
-    });
+    let won: usize = on_clients(&srv, 8, |c| {
+        (0..5)
+            .filter(|_| coupons.try_add(c, 1).unwrap().is_ok())
+            .count()
+    })
+    .into_iter()
+    .sum();
     assert_eq!(won, 20);
     assert_eq!(coupons.get(&mut c).unwrap(), 20);
 }
@@ -276,19 +286,12 @@ fn counter_never_repeats() {
     assert_eq!(ids.increment(&mut c).unwrap(), 1);
     assert_eq!(ids.add(&mut c, 10).unwrap(), 2);
     assert_eq!(ids.get(&mut c).unwrap(), 12);
-    let got: Vec<u64> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..6)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut c = client(&srv);
-                    (0..40)
-                        .map(|_| ids.increment(&mut c).unwrap())
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
-    });
+    let got: Vec<u64> = on_clients(&srv, 6, |c| {
+        (0..40)
+            .map(|_| ids.increment(c).unwrap())
+            .collect::<Vec<_>>()
+    })
+    .concat();
     let set: HashSet<u64> = got.iter().copied().collect();
     assert_eq!(set.len(), got.len(), "an id was handed out twice");
     assert_eq!(set, (12..12 + 240).collect());

@@ -250,7 +250,7 @@ impl PoolLike for SparsePool {
         ids: Vec<usize>,
         held: Booking<'a>,
     ) -> Vec<(Vec<usize>, Booking<'a>)> {
-        release_steps(ids, held)
+        self.pool.release_steps(ids, held)
     }
     fn available(&self) -> usize {
         self.pool.available()
@@ -316,33 +316,16 @@ fn sum_bounds(c: &StripedCounter, h: &History<StripedOp, u64>) {
 
 #[test]
 fn miri_lin_counter() {
-    let s = Shape::new(4, 6, 400);
-    campaign(
-        "Counter",
-        s,
-        || Subject(Counter::new(0)),
-        |_| CounterModel(0),
-        |c, t, r, rec| counter_ops(c, t, r, rec, s.ops),
-        counter_total,
-        Expect::Linearizable,
-    );
+    counter_campaign("Counter", Shape::new(4, 6, 400), || {
+        Subject(Counter::new(0))
+    });
 }
 
 #[test]
 fn miri_lin_bounded_counter() {
-    let s = Shape::new(4, 6, 400);
-    campaign(
-        "BoundedCounter",
-        s,
-        || Subject(BoundedCounter::new(2, 4)),
-        |c| BoundedModel {
-            value: c.get(),
-            max: c.max(),
-        },
-        |c, t, r, rec| bounded_ops(c, t, r, rec, s.ops),
-        bounded_total(2),
-        Expect::Linearizable,
-    );
+    bounded_campaign("BoundedCounter", Shape::new(4, 6, 400), 2, 4, || {
+        Subject(BoundedCounter::new(2, 4))
+    });
 }
 
 #[test]
@@ -383,28 +366,21 @@ fn miri_lin_array_stack() {
     // refused while the other threads hold slots in transit (see StackModel);
     // miri seed 0 found such a history (push Err with 3 items on the stack, one
     // pop and one push in flight) against the slack-free model.
-    campaign(
+    stack_campaign(
         "ArrayStack<u32, 4>",
         s,
         || Subject(ArrayStack::<u32, 4>::new()),
         |st| StackModel::with_slack(Some(st.capacity()), s.threads - 1),
-        |st, t, r, rec| stack_ops(st, t, r, rec, s.ops),
-        stack_drain,
-        Expect::Linearizable,
     );
 }
 
 #[test]
 fn miri_lin_treiber_stack() {
-    let s = Shape::new(3, 8, 400);
-    campaign(
+    stack_campaign(
         "TreiberStack<u32>",
-        s,
+        Shape::new(3, 8, 400),
         || Subject(TreiberStack::<u32>::new()),
         |_| StackModel::new(None),
-        |st, t, r, rec| stack_ops(st, t, r, rec, s.ops),
-        stack_drain,
-        Expect::Linearizable,
     );
 }
 
@@ -412,38 +388,32 @@ fn miri_lin_treiber_stack() {
 /// may hold up to 3 promised units each.
 const POOL_SLACK: usize = 2 * 3;
 
-#[test]
-fn miri_lin_seat_pool() {
-    let s = Shape::new(3, 6, 400);
+/// A seat pool's campaign: 3 threads × 6 ops × 400 rounds against the model
+/// with [`POOL_SLACK`]; every history must be linearizable.
+fn pool_linearizable<P: PoolLike>(name: &str, make: impl Fn() -> P) {
     pool_campaign(
-        "SeatPool(8)",
-        s,
+        name,
+        Shape::new(3, 6, 400),
         POOL_SLACK,
-        || Subject(SeatPool::new(8)),
-        Expect::Linearizable,
-    );
-    // Capacity 3 hits "full" constantly; the slack covers the whole pool there, so
-    // this run checks the seats themselves (no double booking, groups all or
-    // nothing, releases exact), not the None answers.
-    pool_campaign(
-        "SeatPool(3)",
-        s,
-        POOL_SLACK,
-        || Subject(SeatPool::new(3)),
+        make,
         Expect::Linearizable,
     );
 }
 
 #[test]
+fn miri_lin_seat_pool() {
+    pool_linearizable("SeatPool(8)", || Subject(SeatPool::new(8)));
+    // Capacity 3 hits "full" constantly; the slack covers the whole pool there, so
+    // this run checks the seats themselves (no double booking, groups all or
+    // nothing, releases exact), not the None answers.
+    pool_linearizable("SeatPool(3)", || Subject(SeatPool::new(3)));
+}
+
+#[test]
 fn miri_lin_array_seat_pool() {
-    let s = Shape::new(3, 6, 400);
-    pool_campaign(
-        "ArraySeatPool<1>(8)",
-        s,
-        POOL_SLACK,
-        || Subject(ArraySeatPool::<1>::new(8)),
-        Expect::Linearizable,
-    );
+    pool_linearizable("ArraySeatPool<1>(8)", || {
+        Subject(ArraySeatPool::<1>::new(8))
+    });
 }
 
 /// How often the exact model (`slack = 0`, the contract's "None only when every seat
@@ -469,14 +439,7 @@ fn seat_pool_against_the_exact_model() {
 /// seats on 64-bit targets, too many to book each round under Miri).
 #[test]
 fn lin_sparse_seat_pool() {
-    let s = Shape::new(3, 6, 400);
-    pool_campaign(
-        "SeatPool(40 words, 8 free)",
-        s,
-        POOL_SLACK,
-        SparsePool::new,
-        Expect::Linearizable,
-    );
+    pool_linearizable("SeatPool(40 words, 8 free)", SparsePool::new);
 }
 
 /// Waiting calls among the try forms (`reserve_timeout`, `reserve_blocking`,

@@ -34,4 +34,5 @@ fn model(name: &str, default_bound: usize, f: impl Fn() + Sync + Send + 'static)
 mod counters;
 mod seats;
 mod stacks;
+mod venue;
 mod wait;

@@ -7,27 +7,12 @@
 //! seat is free again and the admission count is exact.
 
 use super::model;
-use loom::cell::UnsafeCell;
-use loom::sync::Arc;
-use loom::thread;
+use super::venue::Venue;
 use racefree::{SeatPool, Ticket};
 
 const BITS: usize = usize::BITS as usize;
 
-/// A pool plus one "who holds me" cell per seat.
-struct Venue {
-    pool: SeatPool,
-    holder: Vec<UnsafeCell<usize>>,
-}
-
 impl Venue {
-    fn new(capacity: usize) -> Arc<Self> {
-        Arc::new(Self {
-            pool: SeatPool::new(capacity),
-            holder: (0..capacity).map(|_| UnsafeCell::new(0)).collect(),
-        })
-    }
-
     /// Marks seat `id` as held by `who` (≥ 1); it must have been free.
     fn sit(&self, id: usize, who: usize) {
         // SAFETY: a raw write checked by loom: the seat guard is the only thing that
@@ -82,8 +67,7 @@ fn last_seat(contenders: Vec<fn(&SeatPool) -> Option<Ticket>>) {
         .into_iter()
         .enumerate()
         .map(|(i, claim)| {
-            let venue = venue.clone();
-            thread::spawn(move || {
+            Venue::spawn(&venue, move |venue| {
                 let ticket = claim(&venue.pool)?;
                 venue.sit(ticket.id(), i + 1);
                 Some((ticket, i + 1))
@@ -142,8 +126,7 @@ fn hand_over_one_seat() {
         let venue = Venue::new(1);
         let handles: Vec<_> = (1..=2)
             .map(|who| {
-                let venue = venue.clone();
-                thread::spawn(move || {
+                Venue::spawn(&venue, move |venue| {
                     if let Some(seat) = venue.pool.try_reserve() {
                         venue.sit(seat.id(), who);
                         venue.leave(seat.id(), who);
@@ -174,31 +157,25 @@ fn group_claim_races_single_claims() {
         let sold = venue.pool.try_reserve_many(BITS - 1).unwrap();
         assert!(sold.ids().all(|id| id < BITS - 1));
 
-        let group = {
-            let venue = venue.clone();
-            thread::spawn(move || match venue.pool.try_reserve_many(2) {
-                Some(seats) => {
-                    assert_eq!(seats.len(), 2);
-                    let ids: Vec<usize> = seats.ids().collect();
-                    assert_ne!(ids[0], ids[1]);
-                    ids.iter().for_each(|&id| venue.sit(id, 1));
-                    ids.iter().for_each(|&id| venue.leave(id, 1));
-                    true
-                }
-                None => false,
-            })
-        };
-        let exact = {
-            let venue = venue.clone();
-            thread::spawn(move || match venue.pool.try_reserve_seat(BITS) {
-                Ok(seat) => {
-                    venue.sit(seat.id(), 2);
-                    venue.leave(seat.id(), 2);
-                    true
-                }
-                Err(_) => false,
-            })
-        };
+        let group = Venue::spawn(&venue, |venue| match venue.pool.try_reserve_many(2) {
+            Some(seats) => {
+                assert_eq!(seats.len(), 2);
+                let ids: Vec<usize> = seats.ids().collect();
+                assert_ne!(ids[0], ids[1]);
+                ids.iter().for_each(|&id| venue.sit(id, 1));
+                ids.iter().for_each(|&id| venue.leave(id, 1));
+                true
+            }
+            None => false,
+        });
+        let exact = Venue::spawn(&venue, |venue| match venue.pool.try_reserve_seat(BITS) {
+            Ok(seat) => {
+                venue.sit(seat.id(), 2);
+                venue.leave(seat.id(), 2);
+                true
+            }
+            Err(_) => false,
+        });
         let any = match venue.pool.try_reserve() {
             Some(seat) => {
                 venue.sit(seat.id(), 3);

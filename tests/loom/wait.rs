@@ -13,10 +13,10 @@
 //! at capacity, nobody queued, every seat free to one group.
 
 use super::model;
-use loom::cell::UnsafeCell;
+use super::venue::Venue;
 use loom::sync::Arc;
 use loom::thread;
-use racefree::{LoomTimer, SeatPool};
+use racefree::LoomTimer;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
@@ -47,26 +47,13 @@ fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// A pool and a cell per seat that only its holder writes.
-struct Hall {
-    pool: SeatPool,
-    cell: Vec<UnsafeCell<usize>>,
-}
-
-impl Hall {
-    fn new(capacity: usize) -> Arc<Self> {
-        Arc::new(Self {
-            pool: SeatPool::new(capacity),
-            cell: (0..capacity).map(|_| UnsafeCell::new(0)).collect(),
-        })
-    }
-
+impl Venue {
     /// The holder of seat `id` writes its cell (a race if another holder's
     /// writes are not ordered before this one's).
     fn use_seat(&self, id: usize, who: usize) {
         // SAFETY: a raw write checked by loom; only the seat makes it exclusive,
         // which is what is under test.
-        self.cell[id].with_mut(|p| unsafe { *p = who });
+        self.holder[id].with_mut(|p| unsafe { *p = who });
     }
 
     fn assert_exact(&self) {
@@ -81,25 +68,27 @@ impl Hall {
     }
 }
 
+/// A thread that blocks for a seat and, once served, writes its cell as `who`.
+fn blocking_waiter(venue: &Arc<Venue>, who: usize) -> thread::JoinHandle<()> {
+    Venue::spawn(venue, move |venue| {
+        let seat = venue.pool.reserve_blocking();
+        venue.use_seat(seat.id(), who);
+    })
+}
+
 /// One waiter blocks on a full pool while another thread releases the only
 /// seat: the waiter must get it (no lost wakeup), after the release.
 #[test]
 fn release_wakes_blocking_waiter() {
     model("wait::release_wakes_blocking_waiter", 4, || {
-        let hall = Hall::new(1);
-        let seat = hall.pool.try_reserve().unwrap();
-        hall.use_seat(seat.id(), 1);
+        let venue = Venue::new(1);
+        let seat = venue.pool.try_reserve().unwrap();
+        venue.use_seat(seat.id(), 1);
         let ticket = seat.confirm();
-        let waiter = {
-            let hall = hall.clone();
-            thread::spawn(move || {
-                let seat = hall.pool.reserve_blocking();
-                hall.use_seat(seat.id(), 2);
-            })
-        };
-        hall.pool.cancel(ticket).unwrap();
+        let waiter = blocking_waiter(&venue, 2);
+        venue.pool.cancel(ticket).unwrap();
         waiter.join().unwrap();
-        hall.assert_exact();
+        venue.assert_exact();
     });
 }
 
@@ -108,18 +97,15 @@ fn release_wakes_blocking_waiter() {
 #[test]
 fn release_wakes_async_waiter() {
     model("wait::release_wakes_async_waiter", 4, || {
-        let hall = Hall::new(1);
-        let ticket = hall.pool.try_reserve().unwrap().confirm();
-        let waiter = {
-            let hall = hall.clone();
-            thread::spawn(move || {
-                let seat = block_on(hall.pool.reserve());
-                hall.use_seat(seat.id(), 2);
-            })
-        };
-        hall.pool.cancel(ticket).unwrap();
+        let venue = Venue::new(1);
+        let ticket = venue.pool.try_reserve().unwrap().confirm();
+        let waiter = Venue::spawn(&venue, |venue| {
+            let seat = block_on(venue.pool.reserve());
+            venue.use_seat(seat.id(), 2);
+        });
+        venue.pool.cancel(ticket).unwrap();
         waiter.join().unwrap();
-        hall.assert_exact();
+        venue.assert_exact();
     });
 }
 
@@ -128,26 +114,20 @@ fn release_wakes_async_waiter() {
 #[test]
 fn two_releases_complete_a_waiting_group() {
     model("wait::two_releases_complete_a_waiting_group", 4, || {
-        let hall = Hall::new(2);
-        let a = hall.pool.try_reserve_seat(0).unwrap().confirm();
-        let b = hall.pool.try_reserve_seat(1).unwrap().confirm();
-        let group = {
-            let hall = hall.clone();
-            thread::spawn(move || {
-                let group = hall.pool.reserve_many_blocking(2).unwrap();
-                for id in group.ids() {
-                    hall.use_seat(id, 3);
-                }
-            })
-        };
-        let other = {
-            let hall = hall.clone();
-            thread::spawn(move || hall.pool.cancel(a).unwrap())
-        };
-        hall.pool.cancel(b).unwrap();
+        let venue = Venue::new(2);
+        let a = venue.pool.try_reserve_seat(0).unwrap().confirm();
+        let b = venue.pool.try_reserve_seat(1).unwrap().confirm();
+        let group = Venue::spawn(&venue, |venue| {
+            let group = venue.pool.reserve_many_blocking(2).unwrap();
+            for id in group.ids() {
+                venue.use_seat(id, 3);
+            }
+        });
+        let other = Venue::spawn(&venue, move |venue| venue.pool.cancel(a).unwrap());
+        venue.pool.cancel(b).unwrap();
         other.join().unwrap();
         group.join().unwrap();
-        hall.assert_exact();
+        venue.assert_exact();
     });
 }
 
@@ -158,32 +138,23 @@ fn two_releases_complete_a_waiting_group() {
 #[test]
 fn cancelled_head_hands_its_wakeup_on() {
     model("wait::cancelled_head_hands_its_wakeup_on", 4, || {
-        let hall = Hall::new(1);
-        let ticket = hall.pool.try_reserve().unwrap().confirm();
-        let cancelled = {
-            let hall = hall.clone();
-            thread::spawn(move || {
-                let mut future = pin!(hall.pool.reserve());
-                let waker = Waker::from(std::sync::Arc::new(Noop));
-                let mut cx = Context::from_waker(&waker);
-                if let Poll::Ready(seat) = future.as_mut().poll(&mut cx) {
-                    // Served on its only poll (the seat was already back).
-                    hall.use_seat(seat.id(), 1);
-                }
-                // Dropped here: leaves the queue, handing on any wakeup.
-            })
-        };
-        let blocking = {
-            let hall = hall.clone();
-            thread::spawn(move || {
-                let seat = hall.pool.reserve_blocking();
-                hall.use_seat(seat.id(), 2);
-            })
-        };
-        hall.pool.cancel(ticket).unwrap();
+        let venue = Venue::new(1);
+        let ticket = venue.pool.try_reserve().unwrap().confirm();
+        let cancelled = Venue::spawn(&venue, |venue| {
+            let mut future = pin!(venue.pool.reserve());
+            let waker = Waker::from(std::sync::Arc::new(Noop));
+            let mut cx = Context::from_waker(&waker);
+            if let Poll::Ready(seat) = future.as_mut().poll(&mut cx) {
+                // Served on its only poll (the seat was already back).
+                venue.use_seat(seat.id(), 1);
+            }
+            // Dropped here: leaves the queue, handing on any wakeup.
+        });
+        let blocking = blocking_waiter(&venue, 2);
+        venue.pool.cancel(ticket).unwrap();
         cancelled.join().unwrap();
         blocking.join().unwrap();
-        hall.assert_exact();
+        venue.assert_exact();
     });
 }
 
@@ -193,22 +164,14 @@ fn cancelled_head_hands_its_wakeup_on() {
 #[test]
 fn two_waiters_one_seat() {
     model("wait::two_waiters_one_seat", 4, || {
-        let hall = Hall::new(1);
-        let ticket = hall.pool.try_reserve().unwrap().confirm();
-        let waiters: Vec<_> = (1..=2)
-            .map(|who| {
-                let hall = hall.clone();
-                thread::spawn(move || {
-                    let seat = hall.pool.reserve_blocking();
-                    hall.use_seat(seat.id(), who);
-                })
-            })
-            .collect();
-        hall.pool.cancel(ticket).unwrap();
+        let venue = Venue::new(1);
+        let ticket = venue.pool.try_reserve().unwrap().confirm();
+        let waiters: Vec<_> = (1..=2).map(|who| blocking_waiter(&venue, who)).collect();
+        venue.pool.cancel(ticket).unwrap();
         for w in waiters {
             w.join().unwrap();
         }
-        hall.assert_exact();
+        venue.assert_exact();
     });
 }
 
@@ -267,6 +230,23 @@ fn spawn_timer(timer: &Arc<LoomTimer>) -> thread::JoinHandle<()> {
     thread::spawn(move || timer.fire())
 }
 
+/// A thread that waits for a seat until `timer` fires: if served, it writes its
+/// cell as `who`; it returns whether it was served.
+fn timed_waiter(
+    venue: &Arc<Venue>,
+    timer: &Arc<LoomTimer>,
+    who: usize,
+) -> thread::JoinHandle<bool> {
+    let (venue, timer) = (venue.clone(), timer.clone());
+    thread::spawn(move || match venue.pool.reserve_timeout(&timer) {
+        Some(seat) => {
+            venue.use_seat(seat.id(), who);
+            true
+        }
+        None => false,
+    })
+}
+
 /// A timed waiter on a full pool whose deadline passes while the only seat is
 /// released: it gets the seat, or it gives up and the seat stays free. Either
 /// way nothing is lost, nothing stays queued, the waiting flag is clear, and
@@ -275,35 +255,25 @@ fn spawn_timer(timer: &Arc<LoomTimer>) -> thread::JoinHandle<()> {
 fn timeout_races_release() {
     static OUTCOMES: Outcomes = Outcomes::new();
     let bound = model("wait::timeout_races_release", 4, || {
-        let hall = Hall::new(1);
-        let seat = hall.pool.try_reserve().unwrap();
-        hall.use_seat(seat.id(), 1);
+        let venue = Venue::new(1);
+        let seat = venue.pool.try_reserve().unwrap();
+        venue.use_seat(seat.id(), 1);
         let ticket = seat.confirm();
         let timer = Arc::new(LoomTimer::new());
-        let waiter = {
-            let hall = hall.clone();
-            let timer = timer.clone();
-            thread::spawn(move || match hall.pool.reserve_timeout(&timer) {
-                Some(seat) => {
-                    hall.use_seat(seat.id(), 2);
-                    true
-                }
-                None => false,
-            })
-        };
+        let waiter = timed_waiter(&venue, &timer, 2);
         let timing = spawn_timer(&timer);
-        hall.pool.cancel(ticket).unwrap();
+        venue.pool.cancel(ticket).unwrap();
         OUTCOMES.count(waiter.join().unwrap());
         timing.join().unwrap();
         assert!(
-            !hall.pool.waiting_flag(),
+            !venue.pool.waiting_flag(),
             "the last waiter out left the flag set"
         );
         assert!(
-            hall.pool.try_reserve().is_some(),
+            venue.pool.try_reserve().is_some(),
             "the released seat was lost"
         );
-        hall.assert_exact();
+        venue.assert_exact();
     });
     OUTCOMES.assert_both("wait::timeout_races_release", bound);
 }
@@ -317,37 +287,21 @@ fn timeout_races_release() {
 fn timed_out_head_hands_its_wakeup_on() {
     static OUTCOMES: Outcomes = Outcomes::new();
     let bound = model("wait::timed_out_head_hands_its_wakeup_on", 3, || {
-        let hall = Hall::new(1);
-        let ticket = hall.pool.try_reserve().unwrap().confirm();
+        let venue = Venue::new(1);
+        let ticket = venue.pool.try_reserve().unwrap().confirm();
         let timer = Arc::new(LoomTimer::new());
-        let timed = {
-            let hall = hall.clone();
-            let timer = timer.clone();
-            thread::spawn(move || match hall.pool.reserve_timeout(&timer) {
-                Some(seat) => {
-                    hall.use_seat(seat.id(), 1);
-                    true
-                }
-                None => false,
-            })
-        };
-        let blocking = {
-            let hall = hall.clone();
-            thread::spawn(move || {
-                let seat = hall.pool.reserve_blocking();
-                hall.use_seat(seat.id(), 2);
-            })
-        };
+        let timed = timed_waiter(&venue, &timer, 1);
+        let blocking = blocking_waiter(&venue, 2);
         let timing = spawn_timer(&timer);
-        hall.pool.cancel(ticket).unwrap();
+        venue.pool.cancel(ticket).unwrap();
         OUTCOMES.count(timed.join().unwrap());
         blocking.join().unwrap();
         timing.join().unwrap();
         assert!(
-            !hall.pool.waiting_flag(),
+            !venue.pool.waiting_flag(),
             "the last waiter out left the flag set"
         );
-        hall.assert_exact();
+        venue.assert_exact();
     });
     OUTCOMES.assert_both("wait::timed_out_head_hands_its_wakeup_on", bound);
 }
