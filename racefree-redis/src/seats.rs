@@ -1,6 +1,6 @@
 //! [`RedisSeatPool`]: the seat pool on a Redis server.
 
-use crate::conn::{check_name, key, Config, Conn, Reply, LUA_COMMON};
+use crate::conn::{check_name, key, Call, Config, Conn, Reply, LUA_COMMON};
 use crate::error::{Error, Result};
 use crate::{HeldSeats, RequestId, Ticket};
 use redis::{IntoConnectionInfo, Script};
@@ -191,6 +191,302 @@ fn scripts() -> &'static Scripts {
     })
 }
 
+/// What a seat pool's error words call it.
+const KIND: &str = "seat pool";
+
+/// A seat pool's name, keys and capacity, and every call on it: validated,
+/// encoded and decoded here, once, for both transports ([`RedisSeatPool`] and
+/// the async `AsyncRedisSeatPool`).
+#[derive(Clone, Debug)]
+pub(crate) struct SeatSpec {
+    pub(crate) name: String,
+    keys: [String; 4],
+    pub(crate) capacity: usize,
+}
+
+impl SeatSpec {
+    /// The pool `name` (capacity not known yet: see [`info`](Self::info)).
+    pub(crate) fn open(name: &str) -> Result<Self> {
+        check_name(name)?;
+        Ok(Self {
+            name: name.to_string(),
+            keys: ["meta", "bits", "holds", "owner"].map(|s| key(name, s)),
+            capacity: 0,
+        })
+    }
+
+    /// The pool `name` of `capacity` seats, to be created.
+    pub(crate) fn new(name: &str, capacity: usize) -> Result<Self> {
+        if capacity == 0 {
+            return Err(Error::ZeroCapacity);
+        }
+        if capacity > MAX_CAPACITY {
+            return Err(Error::CapacityTooLarge { capacity });
+        }
+        Ok(Self {
+            capacity,
+            ..Self::open(name)?
+        })
+    }
+
+    /// Creates the pool; an existing one is an error when `exclusive`
+    /// ([`Error::AlreadyExists`]) or when its capacity differs
+    /// ([`Error::CapacityMismatch`]).
+    pub(crate) fn create(&self, exclusive: bool) -> Call<'_, ()> {
+        let (name, capacity) = (self.name.as_str(), self.capacity);
+        let decode = move |r: Reply| match (r.word(0), exclusive) {
+            ("created", _) => Ok(()),
+            ("exists", true) => Err(Error::AlreadyExists {
+                name: name.to_string(),
+            }),
+            ("exists", false) => match r.num(1)? {
+                found if found == capacity as u64 => Ok(()),
+                found => Err(Error::CapacityMismatch {
+                    name: name.to_string(),
+                    expected: capacity as u64,
+                    found,
+                }),
+            },
+            _ => Err(r.protocol()),
+        };
+        let args = vec![capacity.to_string(), String::new()];
+        Call::new(
+            &scripts().create,
+            self.keys.to_vec(),
+            args,
+            (name, KIND),
+            None,
+            decode,
+        )
+    }
+
+    /// `(capacity, available)`, one read-only script.
+    pub(crate) fn info(&self, config: &Config) -> Call<'_, (usize, usize)> {
+        self.call(config, &scripts().info, None, vec![], |r| {
+            Ok((r.num(1)? as usize, r.num(2)? as usize))
+        })
+    }
+
+    /// Any free seat.
+    pub(crate) fn reserve_any<'a>(
+        &'a self,
+        config: &Config,
+        rid: &'a RequestId,
+    ) -> Call<'a, Option<usize>> {
+        self.reserve(config, rid, "any", 0, |r| match r.word(0) {
+            "none" => Ok(None),
+            "ok" => Ok(Some(r.num(1)? as usize)),
+            _ => Err(r.protocol()),
+        })
+    }
+
+    /// Seat `id`.
+    pub(crate) fn reserve_seat<'a>(
+        &'a self,
+        config: &Config,
+        id: usize,
+        rid: &'a RequestId,
+    ) -> Result<Call<'a, Option<usize>>> {
+        let capacity = self.capacity;
+        if id >= capacity {
+            return Err(Error::SeatOutOfRange { id, capacity });
+        }
+        Ok(
+            self.reserve(config, rid, "seat", id, move |r| match r.word(0) {
+                "taken" => Ok(None),
+                "ok" if r.num(1)? == id as u64 => Ok(Some(id)),
+                "E" if r.word(1) == "range" => Err(Error::SeatOutOfRange { id, capacity }),
+                _ => Err(r.protocol()),
+            }),
+        )
+    }
+
+    /// `k` seats, all or none.
+    pub(crate) fn reserve_many<'a>(
+        &'a self,
+        config: &Config,
+        k: usize,
+        rid: &'a RequestId,
+    ) -> Result<Call<'a, Option<HeldSeats>>> {
+        let capacity = self.capacity;
+        if k == 0 || k > capacity {
+            return Err(Error::BadGroupSize { k, capacity });
+        }
+        Ok(
+            self.reserve(config, rid, "many", k, move |r| match r.word(0) {
+                "none" => Ok(None),
+                "ok" if r.words.len() == k + 1 => {
+                    let ids = (1..=k)
+                        .map(|i| r.num(i).map(|v| v as usize))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok(Some(HeldSeats::from_parts(ids, rid.as_str())))
+                }
+                "E" if r.word(1) == "groupsize" => Err(Error::BadGroupSize { k, capacity }),
+                _ => Err(r.protocol()),
+            }),
+        )
+    }
+
+    fn reserve<'a, T>(
+        &'a self,
+        config: &Config,
+        rid: &'a RequestId,
+        what: &str,
+        n: usize,
+        decode: impl FnOnce(Reply) -> Result<T> + Send + 'a,
+    ) -> Call<'a, T> {
+        let sig = format!("reserve {what} {n}");
+        let args = vec![
+            rid.as_str().to_string(),
+            config.lease_ms().to_string(),
+            what.to_string(),
+            n.to_string(),
+        ];
+        self.call(config, &scripts().reserve, Some((rid, sig)), args, decode)
+    }
+
+    /// The held seats `ids` (under `token`) become tickets, all or none.
+    pub(crate) fn confirm<'a>(
+        &'a self,
+        config: &Config,
+        token: &str,
+        ids: &[usize],
+        rid: &'a RequestId,
+    ) -> Call<'a, ()> {
+        let list: Vec<String> = ids.iter().map(usize::to_string).collect();
+        let sig = format!("confirm {token} {}", list.join(","));
+        let mut args = vec![token.to_string()];
+        args.extend(list);
+        self.call(
+            config,
+            &scripts().confirm,
+            Some((rid, sig)),
+            args,
+            expired_or_ok,
+        )
+    }
+
+    /// A fresh lease for the held seats `ids`.
+    pub(crate) fn renew(&self, config: &Config, token: &str, ids: &[usize]) -> Call<'_, ()> {
+        self.hold_op(config, token, "renew", ids, expired_or_ok)
+    }
+
+    /// Frees the seats `ids` still held under `token`.
+    pub(crate) fn release(&self, config: &Config, token: &str, ids: &[usize]) -> Call<'_, ()> {
+        self.hold_op(config, token, "release", ids, |_| Ok(()))
+    }
+
+    fn hold_op(
+        &self,
+        config: &Config,
+        token: &str,
+        op: &str,
+        ids: &[usize],
+        decode: fn(Reply) -> Result<()>,
+    ) -> Call<'_, ()> {
+        let mut args = vec![
+            token.to_string(),
+            op.to_string(),
+            config.lease_ms().to_string(),
+        ];
+        args.extend(ids.iter().map(usize::to_string));
+        self.call(config, &scripts().hold_op, None, args, decode)
+    }
+
+    /// Frees the tickets' seats, all or none; `None` (nothing to send) for no
+    /// tickets.
+    pub(crate) fn cancel_many<'a>(
+        &'a self,
+        config: &Config,
+        tickets: &[Ticket],
+        rid: &'a RequestId,
+    ) -> Result<Option<Call<'a, ()>>> {
+        if tickets.is_empty() {
+            return Ok(None);
+        }
+        if let Some(t) = tickets.iter().find(|t| t.id() >= self.capacity) {
+            return Err(Error::NotBooked { seat: t.id() });
+        }
+        let pairs: Vec<String> = tickets
+            .iter()
+            .map(|t| format!("{}:{}", t.id(), t.token()))
+            .collect();
+        let sig = format!("cancel {}", pairs.join(","));
+        let args: Vec<String> = tickets
+            .iter()
+            .flat_map(|t| [t.id().to_string(), t.token().to_string()])
+            .collect();
+        let decode = |r: Reply| match (r.word(0), r.word(1)) {
+            ("ok", _) => Ok(()),
+            ("E", "notbooked") => Err(Error::NotBooked {
+                seat: r.num(2)? as usize,
+            }),
+            _ => Err(r.protocol()),
+        };
+        Ok(Some(self.call(
+            config,
+            &scripts().cancel,
+            Some((rid, sig)),
+            args,
+            decode,
+        )))
+    }
+
+    /// A seat script's call. `args` follow `ARGV[1]` (signature) and `ARGV[2]`
+    /// (reply TTL); with a request id, its key is the fifth key.
+    fn call<'a, T>(
+        &'a self,
+        config: &Config,
+        script: &'static Script,
+        rid: Option<(&'a RequestId, String)>,
+        args: Vec<String>,
+        decode: impl FnOnce(Reply) -> Result<T> + Send + 'a,
+    ) -> Call<'a, T> {
+        let mut keys: Vec<String> = self.keys.to_vec();
+        let mut argv = Vec::with_capacity(args.len() + 2);
+        match &rid {
+            Some((id, sig)) => {
+                keys.push(key(&self.name, &format!("req:{}", id.as_str())));
+                argv.push(sig.clone());
+            }
+            None => argv.push(String::new()),
+        }
+        argv.push(config.reply_ttl_ms().to_string());
+        argv.extend(args);
+        let rid = rid.map(|(r, _)| r);
+        Call::new(script, keys, argv, (&self.name, KIND), rid, decode)
+    }
+
+    /// `Debug` of a handle called `what` on this pool.
+    pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>, what: &str, c: &Config) -> fmt::Result {
+        f.debug_struct(what)
+            .field("name", &self.name)
+            .field("capacity", &self.capacity)
+            .field("config", c)
+            .finish()
+    }
+}
+
+/// Confirm's and renew's reply: `ok`, or the first seat no longer held.
+fn expired_or_ok(r: Reply) -> Result<()> {
+    match (r.word(0), r.word(1)) {
+        ("ok", _) => Ok(()),
+        ("E", "expired") => Err(Error::HoldExpired {
+            seat: r.num(2)? as usize,
+        }),
+        _ => Err(r.protocol()),
+    }
+}
+
+/// The tickets a confirmed group becomes.
+pub(crate) fn tickets(seats: &HeldSeats) -> Vec<Ticket> {
+    seats
+        .ids()
+        .iter()
+        .map(|&id| Ticket::from_parts(id, seats.token()))
+        .collect()
+}
+
 /// A seat pool kept on a Redis server: the same operations as
 /// [`racefree::SeatPool`](https://docs.rs/racefree), shared by every process
 /// that opens the same name on the same server.
@@ -239,19 +535,13 @@ fn scripts() -> &'static Scripts {
 /// # Ok::<(), racefree_redis::Error>(())
 /// ```
 pub struct RedisSeatPool {
-    name: String,
-    keys: [String; 4],
-    capacity: usize,
+    spec: SeatSpec,
     conn: Conn,
 }
 
 impl fmt::Debug for RedisSeatPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisSeatPool")
-            .field("name", &self.name)
-            .field("capacity", &self.capacity)
-            .field("config", &self.conn.config)
-            .finish()
+        self.spec.debug(f, "RedisSeatPool", &self.conn.config)
     }
 }
 
@@ -275,14 +565,7 @@ impl RedisSeatPool {
         name: &str,
         capacity: usize,
     ) -> Result<Self> {
-        let (pool, created) = Self::create_inner(conn_info, name, capacity)?;
-        if created {
-            Ok(pool)
-        } else {
-            Err(Error::AlreadyExists {
-                name: name.to_string(),
-            })
-        }
+        Self::create_inner(conn_info, name, capacity, true)
     }
 
     /// Opens the pool `name`, or creates it with `capacity` seats if there is none.
@@ -300,17 +583,7 @@ impl RedisSeatPool {
         name: &str,
         capacity: usize,
     ) -> Result<Self> {
-        let (mut pool, _) = Self::create_inner(conn_info, name, capacity)?;
-        let found = pool.fetch_capacity()?;
-        if found != capacity {
-            return Err(Error::CapacityMismatch {
-                name: name.to_string(),
-                expected: capacity as u64,
-                found: found as u64,
-            });
-        }
-        pool.capacity = found;
-        Ok(pool)
+        Self::create_inner(conn_info, name, capacity, false)
     }
 
     /// Opens an existing pool; its capacity is read from the server.
@@ -325,9 +598,10 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn open<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
-        let mut pool = Self::handle(conn_info, name)?;
-        pool.capacity = pool.fetch_capacity()?;
-        Ok(pool)
+        let mut spec = SeatSpec::open(name)?;
+        let conn = Conn::open(conn_info, Config::default())?;
+        spec.capacity = conn.run(spec.info(&conn.config))?.0;
+        Ok(Self { spec, conn })
     }
 
     /// Replaces this handle's [`Config`] (lease, timeouts, retries).
@@ -352,12 +626,12 @@ impl RedisSeatPool {
 
     /// The pool's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.spec.name
     }
 
     /// Number of seats (fixed at creation).
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.spec.capacity
     }
 
     /// Seats neither held nor booked right now (holds whose lease is over count
@@ -373,8 +647,7 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn available(&self) -> Result<usize> {
-        let r = self.call(&scripts().info, None, vec![])?;
-        Ok(r.num(2)? as usize)
+        Ok(self.conn.run(self.spec.info(&self.conn.config))?.1)
     }
 
     /// Holds any free seat, or `Ok(None)` when every seat is held or booked at
@@ -411,17 +684,10 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_with(&self, rid: &RequestId) -> Result<Option<Hold<'_>>> {
-        let r = self.reserve(rid, "any", 0)?;
-        match r.word(0) {
-            "none" => Ok(None),
-            "ok" => Ok(Some(Hold {
-                pool: self,
-                id: r.num(1)? as usize,
-                token: rid.as_str().to_string(),
-                live: true,
-            })),
-            _ => Err(r.protocol()),
-        }
+        let id = self
+            .conn
+            .run(self.spec.reserve_any(&self.conn.config, rid))?;
+        Ok(id.map(|id| self.hold(id, rid)))
     }
 
     /// Holds seat `id`, or `Ok(None)` when it is held or booked.
@@ -454,27 +720,8 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_seat_with(&self, id: usize, rid: &RequestId) -> Result<Option<Hold<'_>>> {
-        if id >= self.capacity {
-            return Err(Error::SeatOutOfRange {
-                id,
-                capacity: self.capacity,
-            });
-        }
-        let r = self.reserve(rid, "seat", id)?;
-        match r.word(0) {
-            "taken" => Ok(None),
-            "ok" if r.num(1)? == id as u64 => Ok(Some(Hold {
-                pool: self,
-                id,
-                token: rid.as_str().to_string(),
-                live: true,
-            })),
-            "E" if r.word(1) == "range" => Err(Error::SeatOutOfRange {
-                id,
-                capacity: self.capacity,
-            }),
-            _ => Err(r.protocol()),
-        }
+        let call = self.spec.reserve_seat(&self.conn.config, id, rid)?;
+        Ok(self.conn.run(call)?.map(|id| self.hold(id, rid)))
     }
 
     /// Holds `k` seats all or nothing: `Ok(None)` (and nothing held) when fewer
@@ -509,31 +756,12 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_many_with(&self, k: usize, rid: &RequestId) -> Result<Option<Holds<'_>>> {
-        if k == 0 || k > self.capacity {
-            return Err(Error::BadGroupSize {
-                k,
-                capacity: self.capacity,
-            });
-        }
-        let r = self.reserve(rid, "many", k)?;
-        match r.word(0) {
-            "none" => Ok(None),
-            "ok" if r.words.len() == k + 1 => {
-                let ids = (1..=k)
-                    .map(|i| r.num(i).map(|v| v as usize))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(Some(Holds {
-                    pool: self,
-                    seats: HeldSeats::from_parts(ids, rid.as_str()),
-                    live: true,
-                }))
-            }
-            "E" if r.word(1) == "groupsize" => Err(Error::BadGroupSize {
-                k,
-                capacity: self.capacity,
-            }),
-            _ => Err(r.protocol()),
-        }
+        let call = self.spec.reserve_many(&self.conn.config, k, rid)?;
+        Ok(self.conn.run(call)?.map(|seats| Holds {
+            pool: self,
+            seats,
+            live: true,
+        }))
     }
 
     /// Releases a confirmed seat. `Ticket` is not `Clone`, so one ticket cancels
@@ -602,148 +830,39 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn cancel_many_with(&self, tickets: Vec<Ticket>, rid: &RequestId) -> Result<()> {
-        if tickets.is_empty() {
-            return Ok(());
-        }
-        if let Some(t) = tickets.iter().find(|t| t.id() >= self.capacity) {
-            return Err(Error::NotBooked { seat: t.id() });
-        }
-        let pairs: Vec<String> = tickets
-            .iter()
-            .map(|t| format!("{}:{}", t.id(), t.token()))
-            .collect();
-        let sig = format!("cancel {}", pairs.join(","));
-        let args: Vec<String> = tickets
-            .iter()
-            .flat_map(|t| [t.id().to_string(), t.token().to_string()])
-            .collect();
-        let r = self.call(&scripts().cancel, Some((rid, sig)), args)?;
-        match (r.word(0), r.word(1)) {
-            ("ok", _) => Ok(()),
-            ("E", "notbooked") => Err(Error::NotBooked {
-                seat: r.num(2)? as usize,
-            }),
-            _ => Err(r.protocol()),
+        match self.spec.cancel_many(&self.conn.config, &tickets, rid)? {
+            Some(call) => self.conn.run(call),
+            None => Ok(()),
         }
     }
 
     // ------------------------------------------------------------ internals
 
-    fn handle<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
-        check_name(name)?;
-        Ok(Self {
-            name: name.to_string(),
-            keys: [
-                key(name, "meta"),
-                key(name, "bits"),
-                key(name, "holds"),
-                key(name, "owner"),
-            ],
-            capacity: 0,
-            conn: Conn::open(conn_info, Config::default())?,
-        })
-    }
-
     fn create_inner<T: IntoConnectionInfo>(
         conn_info: T,
         name: &str,
         capacity: usize,
-    ) -> Result<(Self, bool)> {
-        if capacity == 0 {
-            return Err(Error::ZeroCapacity);
-        }
-        if capacity > MAX_CAPACITY {
-            return Err(Error::CapacityTooLarge { capacity });
-        }
-        let mut pool = Self::handle(conn_info, name)?;
-        let keys: Vec<&str> = pool.keys.iter().map(String::as_str).collect();
-        let reply = pool.conn.script(
-            &scripts().create,
-            &keys,
-            &[capacity.to_string(), String::new()],
-        )?;
-        let r = Reply::parse(reply, name, "seat pool", None)?;
-        pool.capacity = capacity;
-        match r.word(0) {
-            "created" => Ok((pool, true)),
-            "exists" => Ok((pool, false)),
-            _ => Err(r.protocol()),
+        exclusive: bool,
+    ) -> Result<Self> {
+        let spec = SeatSpec::new(name, capacity)?;
+        let conn = Conn::open(conn_info, Config::default())?;
+        conn.run(spec.create(exclusive))?;
+        Ok(Self { spec, conn })
+    }
+
+    fn hold(&self, id: usize, rid: &RequestId) -> Hold<'_> {
+        Hold {
+            pool: self,
+            id,
+            token: rid.as_str().to_string(),
+            live: true,
         }
     }
 
-    fn fetch_capacity(&self) -> Result<usize> {
-        let r = self.call(&scripts().info, None, vec![])?;
-        Ok(r.num(1)? as usize)
-    }
-
-    fn reserve(&self, rid: &RequestId, what: &str, n: usize) -> Result<Reply> {
-        let sig = format!("reserve {what} {n}");
-        let args = vec![
-            rid.as_str().to_string(),
-            self.conn.config.lease_ms().to_string(),
-            what.to_string(),
-            n.to_string(),
-        ];
-        self.call(&scripts().reserve, Some((rid, sig)), args)
-    }
-
-    /// Runs a seat script. `args` follow `ARGV[1]` (signature) and `ARGV[2]`
-    /// (reply TTL); with a request id, its key is the fifth key.
-    fn call(
-        &self,
-        script: &Script,
-        rid: Option<(&RequestId, String)>,
-        args: Vec<String>,
-    ) -> Result<Reply> {
-        let mut keys: Vec<String> = self.keys.to_vec();
-        let mut argv = Vec::with_capacity(args.len() + 2);
-        match &rid {
-            Some((id, sig)) => {
-                keys.push(key(&self.name, &format!("req:{}", id.as_str())));
-                argv.push(sig.clone());
-            }
-            None => argv.push(String::new()),
-        }
-        argv.push(self.conn.config.reply_ttl_ms().to_string());
-        argv.extend(args);
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let reply = self.conn.script(script, &keys, &argv)?;
-        Reply::parse(reply, &self.name, "seat pool", rid.map(|(r, _)| r))
-    }
-
-    fn hold_op(&self, token: &str, op: &str, ids: &[usize]) -> Result<Reply> {
-        let mut args = vec![
-            token.to_string(),
-            op.to_string(),
-            self.conn.config.lease_ms().to_string(),
-        ];
-        args.extend(ids.iter().map(usize::to_string));
-        self.call(&scripts().hold_op, None, args)
-    }
-
-    fn confirm_ids(&self, token: &str, ids: &[usize], rid: &RequestId) -> Result<()> {
-        let list: Vec<String> = ids.iter().map(usize::to_string).collect();
-        let sig = format!("confirm {token} {}", list.join(","));
-        let mut args = vec![token.to_string()];
-        args.extend(list);
-        let r = self.call(&scripts().confirm, Some((rid, sig)), args)?;
-        match (r.word(0), r.word(1)) {
-            ("ok", _) => Ok(()),
-            ("E", "expired") => Err(Error::HoldExpired {
-                seat: r.num(2)? as usize,
-            }),
-            _ => Err(r.protocol()),
-        }
-    }
-
-    fn expired_or(&self, r: Reply) -> Result<()> {
-        match (r.word(0), r.word(1)) {
-            ("ok", _) => Ok(()),
-            ("E", "expired") => Err(Error::HoldExpired {
-                seat: r.num(2)? as usize,
-            }),
-            _ => Err(r.protocol()),
-        }
+    /// Frees the seats `ids` still held under `token`.
+    fn release(&self, token: &str, ids: &[usize]) -> Result<()> {
+        self.conn
+            .run(self.spec.release(&self.conn.config, token, ids))
     }
 }
 
@@ -769,7 +888,7 @@ pub struct Hold<'a> {
 impl fmt::Debug for Hold<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hold")
-            .field("pool", &self.pool.name)
+            .field("pool", &self.pool.spec.name)
             .field("id", &self.id)
             .field("token", &self.token)
             .finish()
@@ -818,7 +937,11 @@ impl Hold<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn confirm_with(mut self, rid: &RequestId) -> Result<Ticket> {
-        self.pool.confirm_ids(&self.token, &[self.id], rid)?;
+        let pool = self.pool;
+        pool.conn.run(
+            pool.spec
+                .confirm(&pool.conn.config, &self.token, &[self.id], rid),
+        )?;
         self.live = false;
         Ok(Ticket::from_parts(self.id, std::mem::take(&mut self.token)))
     }
@@ -835,8 +958,9 @@ impl Hold<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn renew(&self) -> Result<()> {
-        let r = self.pool.hold_op(&self.token, "renew", &[self.id])?;
-        self.pool.expired_or(r)
+        let pool = self.pool;
+        pool.conn
+            .run(pool.spec.renew(&pool.conn.config, &self.token, &[self.id]))
     }
 
     /// Releases the seat now and reports whether the server could be told.
@@ -851,16 +975,14 @@ impl Hold<'_> {
     /// ```
     pub fn release(mut self) -> Result<()> {
         self.live = false;
-        self.pool
-            .hold_op(&self.token, "release", &[self.id])
-            .map(drop)
+        self.pool.release(&self.token, &[self.id])
     }
 }
 
 impl Drop for Hold<'_> {
     fn drop(&mut self) {
         if self.live {
-            let _ = self.pool.hold_op(&self.token, "release", &[self.id]);
+            let _ = self.pool.release(&self.token, &[self.id]);
         }
     }
 }
@@ -886,7 +1008,7 @@ pub struct Holds<'a> {
 impl fmt::Debug for Holds<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Holds")
-            .field("pool", &self.pool.name)
+            .field("pool", &self.pool.spec.name)
             .field("ids", &self.seats.ids())
             .field("token", &self.seats.token())
             .finish()
@@ -943,15 +1065,13 @@ impl Holds<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn confirm_with(mut self, rid: &RequestId) -> Result<Vec<Ticket>> {
-        self.pool
-            .confirm_ids(self.seats.token(), self.seats.ids(), rid)?;
+        let (pool, seats) = (self.pool, &self.seats);
+        let call = pool
+            .spec
+            .confirm(&pool.conn.config, seats.token(), seats.ids(), rid);
+        pool.conn.run(call)?;
         self.live = false;
-        Ok(self
-            .seats
-            .ids()
-            .iter()
-            .map(|&id| Ticket::from_parts(id, self.seats.token()))
-            .collect())
+        Ok(tickets(seats))
     }
 
     /// Starts a fresh lease for every seat of the group.
@@ -966,10 +1086,11 @@ impl Holds<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn renew(&self) -> Result<()> {
-        let r = self
-            .pool
-            .hold_op(self.seats.token(), "renew", self.seats.ids())?;
-        self.pool.expired_or(r)
+        let (pool, seats) = (self.pool, &self.seats);
+        pool.conn.run(
+            pool.spec
+                .renew(&pool.conn.config, seats.token(), seats.ids()),
+        )
     }
 
     /// Releases every seat of the group now.
@@ -984,18 +1105,14 @@ impl Holds<'_> {
     /// ```
     pub fn release(mut self) -> Result<()> {
         self.live = false;
-        self.pool
-            .hold_op(self.seats.token(), "release", self.seats.ids())
-            .map(drop)
+        self.pool.release(self.seats.token(), self.seats.ids())
     }
 }
 
 impl Drop for Holds<'_> {
     fn drop(&mut self) {
         if self.live {
-            let _ = self
-                .pool
-                .hold_op(self.seats.token(), "release", self.seats.ids());
+            let _ = self.pool.release(self.seats.token(), self.seats.ids());
         }
     }
 }
