@@ -194,6 +194,18 @@ fn scripts() -> &'static Scripts {
 /// What a seat pool's error words call it.
 const KIND: &str = "seat pool";
 
+/// What a reservation asks for: the reserve script's `any`, `seat <id>` and
+/// `many <k>`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Want {
+    /// Any free seat.
+    Any,
+    /// Seat `id`.
+    Seat(usize),
+    /// `k` seats, all or none.
+    Many(usize),
+}
+
 /// A seat pool's name, keys and capacity, and every call on it: validated,
 /// encoded and decoded here, once, for both transports ([`RedisSeatPool`] and
 /// the async `AsyncRedisSeatPool`).
@@ -267,74 +279,39 @@ impl SeatSpec {
         })
     }
 
-    /// Any free seat.
-    pub(crate) fn reserve_any<'a>(
+    /// Holds what `want` asks for under `rid` (its token), or `None` when it
+    /// is not free.
+    pub(crate) fn reserve<'a>(
         &'a self,
         config: &Config,
-        rid: &'a RequestId,
-    ) -> Call<'a, Option<usize>> {
-        self.reserve(config, rid, "any", 0, |r| match r.word(0) {
-            "none" => Ok(None),
-            "ok" => Ok(Some(r.num(1)? as usize)),
-            _ => Err(r.protocol()),
-        })
-    }
-
-    /// Seat `id`.
-    pub(crate) fn reserve_seat<'a>(
-        &'a self,
-        config: &Config,
-        id: usize,
-        rid: &'a RequestId,
-    ) -> Result<Call<'a, Option<usize>>> {
-        let capacity = self.capacity;
-        if id >= capacity {
-            return Err(Error::SeatOutOfRange { id, capacity });
-        }
-        Ok(
-            self.reserve(config, rid, "seat", id, move |r| match r.word(0) {
-                "taken" => Ok(None),
-                "ok" if r.num(1)? == id as u64 => Ok(Some(id)),
-                "E" if r.word(1) == "range" => Err(Error::SeatOutOfRange { id, capacity }),
-                _ => Err(r.protocol()),
-            }),
-        )
-    }
-
-    /// `k` seats, all or none.
-    pub(crate) fn reserve_many<'a>(
-        &'a self,
-        config: &Config,
-        k: usize,
+        want: Want,
         rid: &'a RequestId,
     ) -> Result<Call<'a, Option<HeldSeats>>> {
         let capacity = self.capacity;
-        if k == 0 || k > capacity {
-            return Err(Error::BadGroupSize { k, capacity });
-        }
-        Ok(
-            self.reserve(config, rid, "many", k, move |r| match r.word(0) {
-                "none" => Ok(None),
-                "ok" if r.words.len() == k + 1 => {
-                    let ids = (1..=k)
-                        .map(|i| r.num(i).map(|v| v as usize))
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok(Some(HeldSeats::from_parts(ids, rid.as_str())))
+        let (what, n, count) = match want {
+            Want::Any => ("any", 0, 1),
+            Want::Seat(id) if id >= capacity => return Err(Error::SeatOutOfRange { id, capacity }),
+            Want::Seat(id) => ("seat", id, 1),
+            Want::Many(k) if k == 0 || k > capacity => {
+                return Err(Error::BadGroupSize { k, capacity })
+            }
+            Want::Many(k) => ("many", k, k),
+        };
+        let decode = move |r: Reply| match (r.word(0), r.word(1)) {
+            ("none" | "taken", _) => Ok(None),
+            ("ok", _) if r.words.len() == count + 1 => {
+                let ids = (1..=count)
+                    .map(|i| r.num(i).map(|v| v as usize))
+                    .collect::<Result<Vec<_>>>()?;
+                match want {
+                    Want::Seat(id) if ids != [id] => Err(r.protocol()),
+                    _ => Ok(Some(HeldSeats::from_parts(ids, rid.as_str()))),
                 }
-                "E" if r.word(1) == "groupsize" => Err(Error::BadGroupSize { k, capacity }),
-                _ => Err(r.protocol()),
-            }),
-        )
-    }
-
-    fn reserve<'a, T>(
-        &'a self,
-        config: &Config,
-        rid: &'a RequestId,
-        what: &str,
-        n: usize,
-        decode: impl FnOnce(Reply) -> Result<T> + Send + 'a,
-    ) -> Call<'a, T> {
+            }
+            ("E", "range") => Err(Error::SeatOutOfRange { id: n, capacity }),
+            ("E", "groupsize") => Err(Error::BadGroupSize { k: n, capacity }),
+            _ => Err(r.protocol()),
+        };
         let sig = format!("reserve {what} {n}");
         let args = vec![
             rid.as_str().to_string(),
@@ -342,7 +319,8 @@ impl SeatSpec {
             what.to_string(),
             n.to_string(),
         ];
-        self.call(config, &scripts().reserve, Some((rid, sig)), args, decode)
+        let script = &scripts().reserve;
+        Ok(self.call(config, script, Some((rid, sig)), args, decode))
     }
 
     /// The held seats `ids` (under `token`) become tickets, all or none.
@@ -684,10 +662,7 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_with(&self, rid: &RequestId) -> Result<Option<Hold<'_>>> {
-        let id = self
-            .conn
-            .run(self.spec.reserve_any(&self.conn.config, rid))?;
-        Ok(id.map(|id| self.hold(id, rid)))
+        Ok(self.reserve(Want::Any, rid)?.map(|seats| self.hold(seats)))
     }
 
     /// Holds seat `id`, or `Ok(None)` when it is held or booked.
@@ -720,8 +695,9 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_seat_with(&self, id: usize, rid: &RequestId) -> Result<Option<Hold<'_>>> {
-        let call = self.spec.reserve_seat(&self.conn.config, id, rid)?;
-        Ok(self.conn.run(call)?.map(|id| self.hold(id, rid)))
+        Ok(self
+            .reserve(Want::Seat(id), rid)?
+            .map(|seats| self.hold(seats)))
     }
 
     /// Holds `k` seats all or nothing: `Ok(None)` (and nothing held) when fewer
@@ -756,8 +732,7 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_many_with(&self, k: usize, rid: &RequestId) -> Result<Option<Holds<'_>>> {
-        let call = self.spec.reserve_many(&self.conn.config, k, rid)?;
-        Ok(self.conn.run(call)?.map(|seats| Holds {
+        Ok(self.reserve(Want::Many(k), rid)?.map(|seats| Holds {
             pool: self,
             seats,
             live: true,
@@ -850,11 +825,18 @@ impl RedisSeatPool {
         Ok(Self { spec, conn })
     }
 
-    fn hold(&self, id: usize, rid: &RequestId) -> Hold<'_> {
+    fn reserve(&self, want: Want, rid: &RequestId) -> Result<Option<HeldSeats>> {
+        self.conn
+            .run(self.spec.reserve(&self.conn.config, want, rid)?)
+    }
+
+    /// The hold on one seat.
+    fn hold(&self, seats: HeldSeats) -> Hold<'_> {
+        let (ids, token) = seats.into_parts();
         Hold {
             pool: self,
-            id,
-            token: rid.as_str().to_string(),
+            id: ids[0],
+            token,
             live: true,
         }
     }
