@@ -45,26 +45,51 @@ impl Default for Config {
     }
 }
 
+/// Builder methods, one per field: `field(self, value)` sets it.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(mut self, value: $ty) -> Self {
+                self.$field = value;
+                self
+            }
+        )*
+    };
+}
+
 impl Config {
-    /// Sets [`lease`](Self::lease) (at least 1 ms is used).
-    pub fn lease(mut self, d: Duration) -> Self {
-        self.lease = d;
-        self
-    }
-    /// Sets [`reply_ttl`](Self::reply_ttl) (at least 1 ms is used).
-    pub fn reply_ttl(mut self, d: Duration) -> Self {
-        self.reply_ttl = d;
-        self
-    }
-    /// Sets [`timeout`](Self::timeout) (at least 1 ms is used).
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
-        self
-    }
-    /// Sets [`retries`](Self::retries).
-    pub fn retries(mut self, n: u32) -> Self {
-        self.retries = n;
-        self
+    setters! {
+        /// Sets [`lease`](Self::lease) (at least 1 ms is used).
+        ///
+        /// ```
+        /// # use std::time::Duration;
+        /// let c = racefree_redis::Config::default().lease(Duration::from_secs(120));
+        /// assert_eq!(c.lease, Duration::from_secs(120));
+        /// ```
+        lease: Duration;
+        /// Sets [`reply_ttl`](Self::reply_ttl) (at least 1 ms is used).
+        ///
+        /// ```
+        /// # use std::time::Duration;
+        /// let c = racefree_redis::Config::default().reply_ttl(Duration::from_secs(3600));
+        /// assert_eq!(c.reply_ttl, Duration::from_secs(3600));
+        /// ```
+        reply_ttl: Duration;
+        /// Sets [`timeout`](Self::timeout) (at least 1 ms is used).
+        ///
+        /// ```
+        /// # use std::time::Duration;
+        /// let c = racefree_redis::Config::default().timeout(Duration::from_millis(500));
+        /// assert_eq!(c.timeout, Duration::from_millis(500));
+        /// ```
+        timeout: Duration;
+        /// Sets [`retries`](Self::retries).
+        ///
+        /// ```
+        /// assert_eq!(racefree_redis::Config::default().retries(0).retries, 0);
+        /// ```
+        retries: u32;
     }
 
     pub(crate) fn lease_ms(&self) -> u64 {

@@ -261,6 +261,15 @@ impl Core {
         self.conn.run(self.spec.get(&self.conn.config))
     }
 
+    fn with_config(mut self, config: Config) -> Self {
+        self.conn.set_config(config);
+        self
+    }
+
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+
     fn conditional(
         &self,
         op: &str,
@@ -299,80 +308,73 @@ impl fmt::Debug for Core {
 pub struct RedisCounter(Core);
 
 impl RedisCounter {
-    /// Creates the counter `name` at `initial`.
-    ///
-    /// # Errors
-    /// [`Error::AlreadyExists`]; [`Error::BadCounter`] when `initial >
-    /// MAX_VALUE`; [`Error::BadName`]; [`Error::WrongKind`]; transport errors.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisCounter::create("redis://127.0.0.1/", "tickets-issued", 0)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn create<T: IntoConnectionInfo>(conn_info: T, name: &str, initial: u64) -> Result<Self> {
-        Core::create(conn_info, name, ("counter", initial, MAX_VALUE), true).map(Self)
-    }
-
-    /// Opens the counter `name`, creating it at `initial` if there is none.
-    ///
-    /// # Errors
-    /// As [`create`](Self::create), except that an existing counter is opened.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisCounter::open_or_create("redis://127.0.0.1/", "ids", 1)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open_or_create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        initial: u64,
-    ) -> Result<Self> {
-        Core::create(conn_info, name, ("counter", initial, MAX_VALUE), false).map(Self)
-    }
-
-    /// Opens an existing counter.
-    ///
-    /// # Errors
-    /// [`Error::NotCreated`], [`Error::WrongKind`], [`Error::WrongType`],
-    /// transport errors.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
-        Ok(Self(Core::open(conn_info, name, "counter")?))
-    }
-
-    /// Replaces this handle's [`Config`] (timeouts, retries, reply TTL).
-    ///
-    /// ```no_run
-    /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
-    /// let c = c.with_config(racefree_redis::Config::default().retries(5));
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn with_config(mut self, config: Config) -> Self {
-        self.0.conn.set_config(config);
-        self
-    }
-
-    /// The counter's name.
-    pub fn name(&self) -> &str {
-        &self.0.spec.name
-    }
-
-    /// The current value.
-    ///
-    /// # Errors
-    /// Transport errors; [`Error::NotCreated`] if the counter was deleted.
-    ///
-    /// ```no_run
-    /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
-    /// println!("next id: {}", c.get()?);
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn get(&self) -> Result<u64> {
-        self.0.get()
+    counter_methods! {
+        [] "counter", (), MAX_VALUE;
+        // create
+        /// Creates the counter `name` at `initial`.
+        ///
+        /// # Errors
+        /// [`Error::AlreadyExists`]; [`Error::BadCounter`] when `initial >
+        /// MAX_VALUE`; [`Error::BadName`]; [`Error::WrongKind`]; transport errors.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisCounter::create("redis://127.0.0.1/", "tickets-issued", 0)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // open_or_create
+        /// Opens the counter `name`, creating it at `initial` if there is none.
+        ///
+        /// # Errors
+        /// As [`create`](Self::create), except that an existing counter is opened.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisCounter::open_or_create("redis://127.0.0.1/", "ids", 1)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // open
+        /// Opens an existing counter.
+        ///
+        /// # Errors
+        /// [`Error::NotCreated`], [`Error::WrongKind`], [`Error::WrongType`],
+        /// transport errors.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // with_config
+        /// Replaces this handle's [`Config`] (timeouts, retries, reply TTL).
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
+        /// let c = c.with_config(racefree_redis::Config::default().retries(5));
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // name
+        /// The counter's name.
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
+        /// assert_eq!(c.name(), "ids");
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // get
+        /// The current value.
+        ///
+        /// # Errors
+        /// Transport errors; [`Error::NotCreated`] if the counter was deleted.
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
+        /// println!("next id: {}", c.get()?);
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
     }
 
     /// Adds 1 and returns the previous value.
@@ -459,93 +461,80 @@ impl RedisCounter {
 pub struct RedisBoundedCounter(Core);
 
 impl RedisBoundedCounter {
-    /// Creates the counter `name` at `initial` with range `0..=max`.
-    ///
-    /// # Errors
-    /// [`Error::AlreadyExists`]; [`Error::BadCounter`] when `initial > max` or
-    /// `max > MAX_VALUE`; [`Error::BadName`]; transport errors.
-    ///
-    /// ```no_run
-    /// let acct = racefree_redis::RedisBoundedCounter::create("redis://127.0.0.1/", "acct-7", 500, u32::MAX as u64)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        initial: u64,
-        max: u64,
-    ) -> Result<Self> {
-        Core::create(conn_info, name, ("bounded", initial, max), true).map(Self)
-    }
-
-    /// Opens the counter `name`, creating it if there is none.
-    ///
-    /// # Errors
-    /// [`Error::CapacityMismatch`] when it exists with another `max`; as
-    /// [`create`](Self::create) otherwise.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisBoundedCounter::open_or_create("redis://127.0.0.1/", "first-100", 0, 100)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open_or_create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        initial: u64,
-        max: u64,
-    ) -> Result<Self> {
-        Core::create(conn_info, name, ("bounded", initial, max), false).map(Self)
-    }
-
-    /// Opens an existing bounded counter; its maximum is read from the server.
-    ///
-    /// # Errors
-    /// [`Error::NotCreated`], [`Error::WrongKind`], [`Error::WrongType`],
-    /// transport errors.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
-    /// assert_eq!(c.max(), 100);
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
-        Ok(Self(Core::open(conn_info, name, "bounded")?))
-    }
-
-    /// Replaces this handle's [`Config`].
-    ///
-    /// ```no_run
-    /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
-    /// let c = c.with_config(racefree_redis::Config::default().retries(0));
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn with_config(mut self, config: Config) -> Self {
-        self.0.conn.set_config(config);
-        self
-    }
-
-    /// The counter's name.
-    pub fn name(&self) -> &str {
-        &self.0.spec.name
+    counter_methods! {
+        [] "bounded", (max), max;
+        // create
+        /// Creates the counter `name` at `initial` with range `0..=max`.
+        ///
+        /// # Errors
+        /// [`Error::AlreadyExists`]; [`Error::BadCounter`] when `initial > max` or
+        /// `max > MAX_VALUE`; [`Error::BadName`]; transport errors.
+        ///
+        /// ```no_run
+        /// let acct = racefree_redis::RedisBoundedCounter::create("redis://127.0.0.1/", "acct-7", 500, u32::MAX as u64)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // open_or_create
+        /// Opens the counter `name`, creating it if there is none.
+        ///
+        /// # Errors
+        /// [`Error::CapacityMismatch`] when it exists with another `max`; as
+        /// [`create`](Self::create) otherwise.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisBoundedCounter::open_or_create("redis://127.0.0.1/", "first-100", 0, 100)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // open
+        /// Opens an existing bounded counter; its maximum is read from the server.
+        ///
+        /// # Errors
+        /// [`Error::NotCreated`], [`Error::WrongKind`], [`Error::WrongType`],
+        /// transport errors.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
+        /// assert_eq!(c.max(), 100);
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // with_config
+        /// Replaces this handle's [`Config`].
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
+        /// let c = c.with_config(racefree_redis::Config::default().retries(0));
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // name
+        /// The counter's name.
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
+        /// assert_eq!(c.name(), "first-100");
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // get
+        /// The current value.
+        ///
+        /// # Errors
+        /// Transport errors; [`Error::NotCreated`] if the counter was deleted.
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
+        /// assert!(c.get()? <= c.max());
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
     }
 
     /// The inclusive upper bound.
     pub fn max(&self) -> u64 {
         self.0.spec.max
-    }
-
-    /// The current value.
-    ///
-    /// # Errors
-    /// Transport errors; [`Error::NotCreated`] if the counter was deleted.
-    ///
-    /// ```no_run
-    /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
-    /// assert!(c.get()? <= c.max());
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn get(&self) -> Result<u64> {
-        self.0.get()
     }
 
     /// Adds `n` if the result stays at most `max`: `Ok(Ok(previous))`, else

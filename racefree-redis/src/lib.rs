@@ -54,6 +54,9 @@
 
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod macros;
+
 #[cfg(feature = "tokio")]
 pub mod aio;
 mod conn;

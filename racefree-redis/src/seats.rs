@@ -47,11 +47,15 @@ local function claim(id)
 end
 "#;
 
-/// `ARGV[5]`: `any`, `seat <id>` or `many <k>`.
-const RESERVE: &str = r#"
+/// What every script with a request id does first: answer a repeated call with
+/// the first call's reply, then purge lapsed holds.
+const REPLAY: &str = r#"
 local r = replay()
 if r then return r end
-purge()
+purge()"#;
+
+/// `ARGV[5]`: `any`, `seat <id>` or `many <k>`.
+const RESERVE: &str = r#"
 local free = cap - taken()
 if ARGV[5] == 'any' then
   if free < 1 then return remember('none') end
@@ -80,9 +84,6 @@ end
 
 /// `ARGV[3]` = token, `ARGV[4..]` = seats: holds become tickets, all or none.
 const CONFIRM: &str = r#"
-local r = replay()
-if r then return r end
-purge()
 for i = 4, #ARGV do
   if redis.call('HGET', KEYS[4], ARGV[i]) ~= 'h' .. ARGV[3] then
     return remember('E expired ' .. ARGV[i])
@@ -98,9 +99,6 @@ return remember('ok')
 /// `ARGV[3..]` = seat, token, seat, token, ...: every ticket's seat is free
 /// again, all or none.
 const CANCEL: &str = r#"
-local r = replay()
-if r then return r end
-purge()
 for i = 3, #ARGV, 2 do
   if redis.call('HGET', KEYS[4], ARGV[i]) ~= 't' .. ARGV[i + 1] then
     return remember('E notbooked ' .. ARGV[i])
@@ -180,10 +178,11 @@ fn scripts() -> &'static Scripts {
     static S: OnceLock<Scripts> = OnceLock::new();
     S.get_or_init(|| {
         let seat = |body: &str| Script::new(&format!("{LUA_COMMON}{SEAT_PRELUDE}{body}"));
+        let replayed = |body: &str| seat(&format!("{REPLAY}{body}"));
         Scripts {
-            reserve: seat(RESERVE),
-            confirm: seat(CONFIRM),
-            cancel: seat(CANCEL),
+            reserve: replayed(RESERVE),
+            confirm: replayed(CONFIRM),
+            cancel: replayed(CANCEL),
             hold_op: seat(HOLD_OP),
             info: seat(INFO),
             create: Script::new(&format!("{LUA_COMMON}{CREATE}")),

@@ -32,6 +32,18 @@ impl Core {
         Ok(Self(Arc::new(shared)))
     }
 
+    fn with_config(&self, config: Config) -> Self {
+        Self(self.0.with_config(config))
+    }
+
+    fn name(&self) -> &str {
+        &self.0.spec.name
+    }
+
+    async fn get(&self) -> Result<u64> {
+        self.0.run(CounterSpec::get).await
+    }
+
     async fn conditional(&self, op: &str, n: u64, rid: &RequestId) -> Result<StdResult<u64, u64>> {
         self.0.run(|s, c| s.conditional(c, op, n, rid)).await
     }
@@ -42,161 +54,6 @@ impl fmt::Debug for Core {
         self.0.spec.debug(f, &self.0.conn.config)
     }
 }
-
-/// The methods both async counters share, written once: `create`,
-/// `open_or_create`, `open`, `with_config`, `name` and `get`. `$twin` is the
-/// blocking type whose errors they have, `$kind` the counter's kind word,
-/// `($($max)?)` the bounded counter's extra parameter and `$bound` the maximum
-/// the counter gets (`MAX_VALUE` for the unbounded one); the examples create
-/// the counter with `$args` and open `$example`.
-macro_rules! counter_basics {
-    (
-        @ctor $(#[$doc:meta])* $fn:ident, $exclusive:literal, $kind:literal,
-        ($($max:ident)?), $bound:expr
-    ) => {
-        $(#[$doc])*
-        pub async fn $fn<T: IntoConnectionInfo>(
-            conn_info: T,
-            name: &str,
-            initial: u64,
-            $($max: u64,)?
-        ) -> Result<Self> {
-            Core::create(conn_info, name, ($kind, initial, $bound), $exclusive).await.map(Self)
-        }
-    };
-    (
-        $ty:ident, $twin:literal, $kind:literal, ($($max:ident)?), $bound:expr,
-        $args:literal, $example:literal
-    ) => {
-        impl $ty {
-            counter_basics! { @ctor
-                #[doc = concat!(
-                    "Creates the counter `name` at `initial`",
-                    $(" with range `0..=", stringify!($max), "`",)?
-                    "."
-                )]
-                ///
-                /// # Errors
-                #[doc = concat!("As [`", $twin, "::create`](crate::", $twin, "::create).")]
-                ///
-                /// ```no_run
-                /// # async fn demo() -> racefree_redis::Result<()> {
-                #[doc = concat!(
-                    "let c = racefree_redis::aio::", stringify!($ty),
-                    "::create(\"redis://127.0.0.1/\", ", $args, ").await?;"
-                )]
-                /// # Ok(()) }
-                /// ```
-                create, true, $kind, ($($max)?), $bound
-            }
-
-            counter_basics! { @ctor
-                /// Opens the counter `name`, creating it if there is none.
-                ///
-                /// # Errors
-                #[doc = concat!(
-                    "As [`", $twin, "::open_or_create`](crate::", $twin, "::open_or_create)."
-                )]
-                ///
-                /// ```no_run
-                /// # async fn demo() -> racefree_redis::Result<()> {
-                #[doc = concat!(
-                    "let c = racefree_redis::aio::", stringify!($ty),
-                    "::open_or_create(\"redis://127.0.0.1/\", ", $args, ").await?;"
-                )]
-                /// # Ok(()) }
-                /// ```
-                open_or_create, false, $kind, ($($max)?), $bound
-            }
-
-            /// Opens an existing counter (its maximum is read from the server).
-            ///
-            /// # Errors
-            #[doc = concat!("As [`", $twin, "::open`](crate::", $twin, "::open).")]
-            ///
-            /// ```no_run
-            /// # async fn demo() -> racefree_redis::Result<()> {
-            #[doc = concat!(
-                "let c = racefree_redis::aio::", stringify!($ty),
-                "::open(\"redis://127.0.0.1/\", \"", $example, "\").await?;"
-            )]
-            /// # Ok(()) }
-            /// ```
-            pub async fn open<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
-                Core::open(conn_info, name, $kind).await.map(Self)
-            }
-
-            /// This handle under another [`Config`] (timeouts, retries, reply
-            /// TTL), on a connection of its own; other clones keep theirs.
-            ///
-            /// ```no_run
-            /// # async fn demo() -> racefree_redis::Result<()> {
-            #[doc = concat!(
-                "# let c = racefree_redis::aio::", stringify!($ty),
-                "::open(\"redis://127.0.0.1/\", \"", $example, "\").await?;"
-            )]
-            /// let c = c.with_config(racefree_redis::Config::default().retries(5));
-            /// # Ok(()) }
-            /// ```
-            pub fn with_config(self, config: Config) -> Self {
-                Self(Core((self.0).0.with_config(config)))
-            }
-
-            /// The counter's name.
-            ///
-            /// ```no_run
-            /// # async fn demo() -> racefree_redis::Result<()> {
-            #[doc = concat!(
-                "# let c = racefree_redis::aio::", stringify!($ty),
-                "::open(\"redis://127.0.0.1/\", \"", $example, "\").await?;"
-            )]
-            #[doc = concat!("assert_eq!(c.name(), \"", $example, "\");")]
-            /// # Ok(()) }
-            /// ```
-            pub fn name(&self) -> &str {
-                &(self.0).0.spec.name
-            }
-
-            /// The current value.
-            ///
-            /// # Errors
-            /// Transport errors; [`Error::NotCreated`](crate::Error::NotCreated)
-            /// if the counter was deleted.
-            ///
-            /// ```no_run
-            /// # async fn demo() -> racefree_redis::Result<()> {
-            #[doc = concat!(
-                "# let c = racefree_redis::aio::", stringify!($ty),
-                "::open(\"redis://127.0.0.1/\", \"", $example, "\").await?;"
-            )]
-            /// println!("value: {}", c.get().await?);
-            /// # Ok(()) }
-            /// ```
-            pub async fn get(&self) -> Result<u64> {
-                (self.0).0.run(CounterSpec::get).await
-            }
-        }
-    };
-}
-
-counter_basics!(
-    AsyncRedisCounter,
-    "RedisCounter",
-    "counter",
-    (),
-    MAX_VALUE,
-    "\"tickets-issued\", 0",
-    "ids"
-);
-counter_basics!(
-    AsyncRedisBoundedCounter,
-    "RedisBoundedCounter",
-    "bounded",
-    (max),
-    max,
-    "\"acct-7\", 500, 10_000",
-    "first-100"
-);
 
 /// [`RedisCounter`](crate::RedisCounter), async: an ID generator whose
 /// [`increment`](Self::increment) and [`add`](Self::add) return the previous
@@ -216,6 +73,81 @@ counter_basics!(
 pub struct AsyncRedisCounter(Core);
 
 impl AsyncRedisCounter {
+    counter_methods! {
+        [async . await] "counter", (), MAX_VALUE;
+        // create
+        /// Creates the counter `name` at `initial`.
+        ///
+        /// # Errors
+        /// As [`RedisCounter::create`](crate::RedisCounter::create).
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// let c = racefree_redis::aio::AsyncRedisCounter::create("redis://127.0.0.1/", "tickets-issued", 0).await?;
+        /// # Ok(()) }
+        /// ```
+        ;
+        // open_or_create
+        /// Opens the counter `name`, creating it if there is none.
+        ///
+        /// # Errors
+        /// As [`RedisCounter::open_or_create`](crate::RedisCounter::open_or_create).
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// let c = racefree_redis::aio::AsyncRedisCounter::open_or_create("redis://127.0.0.1/", "tickets-issued", 0).await?;
+        /// # Ok(()) }
+        /// ```
+        ;
+        // open
+        /// Opens an existing counter (its maximum is read from the server).
+        ///
+        /// # Errors
+        /// As [`RedisCounter::open`](crate::RedisCounter::open).
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// let c = racefree_redis::aio::AsyncRedisCounter::open("redis://127.0.0.1/", "ids").await?;
+        /// # Ok(()) }
+        /// ```
+        ;
+        // with_config
+        /// This handle under another [`Config`] (timeouts, retries, reply TTL),
+        /// on a connection of its own; other clones keep theirs.
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// # let c = racefree_redis::aio::AsyncRedisCounter::open("redis://127.0.0.1/", "ids").await?;
+        /// let c = c.with_config(racefree_redis::Config::default().retries(5));
+        /// # Ok(()) }
+        /// ```
+        ;
+        // name
+        /// The counter's name.
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// # let c = racefree_redis::aio::AsyncRedisCounter::open("redis://127.0.0.1/", "ids").await?;
+        /// assert_eq!(c.name(), "ids");
+        /// # Ok(()) }
+        /// ```
+        ;
+        // get
+        /// The current value.
+        ///
+        /// # Errors
+        /// Transport errors; [`Error::NotCreated`](crate::Error::NotCreated) if
+        /// the counter was deleted.
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// # let c = racefree_redis::aio::AsyncRedisCounter::open("redis://127.0.0.1/", "ids").await?;
+        /// println!("value: {}", c.get().await?);
+        /// # Ok(()) }
+        /// ```
+        ;
+    }
+
     /// Adds 1 and returns the previous value.
     ///
     /// # Errors
@@ -299,6 +231,81 @@ impl AsyncRedisCounter {
 pub struct AsyncRedisBoundedCounter(Core);
 
 impl AsyncRedisBoundedCounter {
+    counter_methods! {
+        [async . await] "bounded", (max), max;
+        // create
+        /// Creates the counter `name` at `initial` with range `0..=max`.
+        ///
+        /// # Errors
+        /// As [`RedisBoundedCounter::create`](crate::RedisBoundedCounter::create).
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// let c = racefree_redis::aio::AsyncRedisBoundedCounter::create("redis://127.0.0.1/", "acct-7", 500, 10_000).await?;
+        /// # Ok(()) }
+        /// ```
+        ;
+        // open_or_create
+        /// Opens the counter `name`, creating it if there is none.
+        ///
+        /// # Errors
+        /// As [`RedisBoundedCounter::open_or_create`](crate::RedisBoundedCounter::open_or_create).
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// let c = racefree_redis::aio::AsyncRedisBoundedCounter::open_or_create("redis://127.0.0.1/", "acct-7", 500, 10_000).await?;
+        /// # Ok(()) }
+        /// ```
+        ;
+        // open
+        /// Opens an existing counter (its maximum is read from the server).
+        ///
+        /// # Errors
+        /// As [`RedisBoundedCounter::open`](crate::RedisBoundedCounter::open).
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// let c = racefree_redis::aio::AsyncRedisBoundedCounter::open("redis://127.0.0.1/", "first-100").await?;
+        /// # Ok(()) }
+        /// ```
+        ;
+        // with_config
+        /// This handle under another [`Config`] (timeouts, retries, reply TTL),
+        /// on a connection of its own; other clones keep theirs.
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// # let c = racefree_redis::aio::AsyncRedisBoundedCounter::open("redis://127.0.0.1/", "first-100").await?;
+        /// let c = c.with_config(racefree_redis::Config::default().retries(5));
+        /// # Ok(()) }
+        /// ```
+        ;
+        // name
+        /// The counter's name.
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// # let c = racefree_redis::aio::AsyncRedisBoundedCounter::open("redis://127.0.0.1/", "first-100").await?;
+        /// assert_eq!(c.name(), "first-100");
+        /// # Ok(()) }
+        /// ```
+        ;
+        // get
+        /// The current value.
+        ///
+        /// # Errors
+        /// Transport errors; [`Error::NotCreated`](crate::Error::NotCreated) if
+        /// the counter was deleted.
+        ///
+        /// ```no_run
+        /// # async fn demo() -> racefree_redis::Result<()> {
+        /// # let c = racefree_redis::aio::AsyncRedisBoundedCounter::open("redis://127.0.0.1/", "first-100").await?;
+        /// println!("value: {}", c.get().await?);
+        /// # Ok(()) }
+        /// ```
+        ;
+    }
+
     /// The inclusive upper bound.
     ///
     /// ```no_run
