@@ -27,8 +27,10 @@
 //!   outside a runtime, the lease frees the seats). [`AsyncHold::release`]
 //!   releases it now and reports the outcome.
 //!
-//! Every call must run inside a tokio runtime (the connection's I/O task is
-//! spawned on it); a multi-thread runtime runs the calls of many tasks at once.
+//! Every call must run inside a tokio runtime: a handle's connection is made
+//! on its first call and its I/O task spawned on that call's runtime, so keep a
+//! handle (and its clones) within one runtime. A multi-thread runtime runs the
+//! calls of many tasks at once.
 //!
 //! ```no_run
 //! use racefree_redis::aio::{AsyncRedisBoundedCounter, AsyncRedisSeatPool};
