@@ -171,10 +171,7 @@ fn server_killed_and_restarted_keeps_every_confirmed_ticket() {
 /// not act a second time.
 #[test]
 fn call_retried_after_a_timeout_acts_once() {
-    let srv = RedisServer::start_with(ServerOptions {
-        extra_args: vec!["--enable-debug-command".into(), "local".into()],
-        ..ServerOptions::default()
-    });
+    let srv = debug_server();
     let url = srv.url();
     let counter = RedisCounter::create(url.as_str(), "t-ids", 100).unwrap();
     let pool = RedisSeatPool::create(url.as_str(), "t-pool", 3).unwrap();
@@ -249,6 +246,14 @@ fn call_retried_after_a_timeout_acts_once() {
     );
 }
 
+/// A server that takes `DEBUG SLEEP` (from 127.0.0.1).
+fn debug_server() -> RedisServer {
+    RedisServer::start_with(ServerOptions {
+        extra_args: vec!["--enable-debug-command".into(), "local".into()],
+        ..ServerOptions::default()
+    })
+}
+
 /// Runs `f` while the server sleeps for 1.5 s (`DEBUG SLEEP` sent on its own
 /// connection first; the pause before `f` only makes it likely that the server is
 /// already asleep — the assertions hold either way).
@@ -275,10 +280,7 @@ fn frozen<T>(url: &str, f: impl FnOnce() -> T) -> T {
 #[test]
 fn async_call_retried_after_a_timeout_acts_once() {
     use racefree_redis::aio::AsyncRedisCounter;
-    let srv = RedisServer::start_with(ServerOptions {
-        extra_args: vec!["--enable-debug-command".into(), "local".into()],
-        ..ServerOptions::default()
-    });
+    let srv = debug_server();
     let url = srv.url();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
