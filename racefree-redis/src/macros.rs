@@ -18,13 +18,16 @@ macro_rules! counter_methods {
         $(#[$name:meta])* ;
         $(#[$get:meta])* ;
     ) => {
-        counter_methods! {
-            @ctor [$($async $dot $await)?] $kind, ($($max)?), $bound;
-            $(#[$create])* create, true
-        }
-        counter_methods! {
-            @ctor [$($async $dot $await)?] $kind, ($($max)?), $bound;
-            $(#[$open_or_create])* open_or_create, false
+        constructor! {
+            [$($async)?]
+            $(#[$create])*
+            create(conn_info, name, initial: u64 $(, $max: u64)?) =>
+                Core::create(conn_info, name, ($kind, initial, $bound), true)$($dot $await)?
+                    .map(Self);
+            $(#[$open_or_create])*
+            open_or_create(conn_info, name, initial: u64 $(, $max: u64)?) =>
+                Core::create(conn_info, name, ($kind, initial, $bound), false)$($dot $await)?
+                    .map(Self);
         }
 
         $(#[$open])*
@@ -47,19 +50,30 @@ macro_rules! counter_methods {
             self.0.get()$($dot $await)?
         }
     };
+}
+
+/// A handle's constructors (`create`, `open_or_create`), blocking (`[]`) or
+/// async (`[async]`), written once for every handle: each `$fn($info, $name,
+/// $param: $ty...) => $body;` becomes `pub fn $fn<T: IntoConnectionInfo>($info:
+/// T, $name: &str, $param: $ty...) -> Result<Self>` whose body is `$body` (the
+/// caller's, with `.await` where it is async).
+macro_rules! constructor {
+    ([$($async:tt)?]) => {};
     (
-        @ctor [$($async:tt $dot:tt $await:tt)?] $kind:literal, ($($max:ident)?), $bound:expr;
-        $(#[$doc:meta])* $fn:ident, $exclusive:literal
+        [$($async:tt)?]
+        $(#[$doc:meta])*
+        $fn:ident($info:ident, $name:ident $(, $param:ident: $ty:ty)*) => $body:expr;
+        $($rest:tt)*
     ) => {
         $(#[$doc])*
         pub $($async)? fn $fn<T: IntoConnectionInfo>(
-            conn_info: T,
-            name: &str,
-            initial: u64,
-            $($max: u64,)?
+            $info: T,
+            $name: &str,
+            $($param: $ty,)*
         ) -> Result<Self> {
-            Core::create(conn_info, name, ($kind, initial, $bound), $exclusive)$($dot $await)?
-                .map(Self)
+            $body
         }
+
+        constructor! { [$($async)?] $($rest)* }
     };
 }

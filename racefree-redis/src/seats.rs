@@ -444,6 +444,50 @@ impl SeatSpec {
     }
 }
 
+/// A pool as its holds see it: a name for `Debug`, and how a hold dropped
+/// while live gives its seats back (a blocking call, or a spawned task).
+pub(crate) trait HoldPool {
+    fn pool_name(&self) -> &str;
+    fn release_dropped(&self, seats: &HeldSeats);
+}
+
+/// What a hold of either client keeps: its pool (a borrow or a clone), its
+/// seats and token, and whether it still holds them; dropped while it does, it
+/// releases them.
+pub(crate) struct Held<P: HoldPool> {
+    pub(crate) pool: P,
+    pub(crate) seats: HeldSeats,
+    pub(crate) live: bool,
+}
+
+impl<P: HoldPool> Held<P> {
+    pub(crate) fn new(pool: P, seats: HeldSeats) -> Self {
+        Self {
+            pool,
+            seats,
+            live: true,
+        }
+    }
+}
+
+impl<P: HoldPool> Drop for Held<P> {
+    fn drop(&mut self) {
+        if self.live {
+            self.pool.release_dropped(&self.seats);
+        }
+    }
+}
+
+impl<P: HoldPool> fmt::Debug for Held<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Held")
+            .field("pool", &self.pool.pool_name())
+            .field("ids", &self.seats.ids())
+            .field("token", &self.seats.token())
+            .finish()
+    }
+}
+
 /// Confirm's and renew's reply: `ok`, or the first seat no longer held.
 fn expired_or_ok(r: Reply) -> Result<()> {
     match (r.word(0), r.word(1)) {
@@ -523,44 +567,36 @@ impl fmt::Debug for RedisSeatPool {
 }
 
 impl RedisSeatPool {
-    /// Creates a pool of `capacity` free seats named `name` on the server at
-    /// `conn_info` (a `redis://host:port/db` URL or any
-    /// [`IntoConnectionInfo`]).
-    ///
-    /// # Errors
-    /// [`Error::AlreadyExists`] if the name is taken (see
-    /// [`open_or_create`](Self::open_or_create)); [`Error::ZeroCapacity`],
-    /// [`Error::CapacityTooLarge`], [`Error::BadName`]; [`Error::Unreachable`].
-    ///
-    /// ```no_run
-    /// let pool = racefree_redis::RedisSeatPool::create("redis://127.0.0.1/", "gate-7", 180)?;
-    /// assert_eq!(pool.capacity(), 180);
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        capacity: usize,
-    ) -> Result<Self> {
-        Self::create_inner(conn_info, name, capacity, true)
-    }
-
-    /// Opens the pool `name`, or creates it with `capacity` seats if there is none.
-    ///
-    /// # Errors
-    /// [`Error::CapacityMismatch`] when it exists with another capacity; as
-    /// [`create`](Self::create) otherwise.
-    ///
-    /// ```no_run
-    /// let pool = racefree_redis::RedisSeatPool::open_or_create("redis://127.0.0.1/", "gate-7", 180)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open_or_create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        capacity: usize,
-    ) -> Result<Self> {
-        Self::create_inner(conn_info, name, capacity, false)
+    constructor! {
+        []
+        /// Creates a pool of `capacity` free seats named `name` on the server at
+        /// `conn_info` (a `redis://host:port/db` URL or any
+        /// [`IntoConnectionInfo`]).
+        ///
+        /// # Errors
+        /// [`Error::AlreadyExists`] if the name is taken (see
+        /// [`open_or_create`](Self::open_or_create)); [`Error::ZeroCapacity`],
+        /// [`Error::CapacityTooLarge`], [`Error::BadName`]; [`Error::Unreachable`].
+        ///
+        /// ```no_run
+        /// let pool = racefree_redis::RedisSeatPool::create("redis://127.0.0.1/", "gate-7", 180)?;
+        /// assert_eq!(pool.capacity(), 180);
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        create(conn_info, name, capacity: usize) =>
+            Self::create_inner(conn_info, name, capacity, true);
+        /// Opens the pool `name`, or creates it with `capacity` seats if there is none.
+        ///
+        /// # Errors
+        /// [`Error::CapacityMismatch`] when it exists with another capacity; as
+        /// [`create`](Self::create) otherwise.
+        ///
+        /// ```no_run
+        /// let pool = racefree_redis::RedisSeatPool::open_or_create("redis://127.0.0.1/", "gate-7", 180)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        open_or_create(conn_info, name, capacity: usize) =>
+            Self::create_inner(conn_info, name, capacity, false);
     }
 
     /// Opens an existing pool; its capacity is read from the server.
@@ -731,11 +767,9 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_many_with(&self, k: usize, rid: &RequestId) -> Result<Option<Holds<'_>>> {
-        Ok(self.reserve(Want::Many(k), rid)?.map(|seats| Holds {
-            pool: self,
-            seats,
-            live: true,
-        }))
+        Ok(self
+            .reserve(Want::Many(k), rid)?
+            .map(|seats| Holds(self.hold(seats))))
     }
 
     /// Releases a confirmed seat. `Ticket` is not `Clone`, so one ticket cancels
@@ -831,19 +865,26 @@ impl RedisSeatPool {
 
     /// The hold on one seat.
     fn hold(&self, seats: HeldSeats) -> Hold<'_> {
-        let (ids, token) = seats.into_parts();
-        Hold {
-            pool: self,
-            id: ids[0],
-            token,
-            live: true,
-        }
+        Hold(Held::new(self, seats))
     }
 
     /// Frees the seats `ids` still held under `token`.
-    fn release(&self, token: &str, ids: &[usize]) -> Result<()> {
+    fn release(&self, seats: &HeldSeats) -> Result<()> {
+        let (token, ids) = (seats.token(), seats.ids());
         self.conn
             .run(self.spec.release(&self.conn.config, token, ids))
+    }
+
+    fn renew(&self, seats: &HeldSeats) -> Result<()> {
+        let (token, ids) = (seats.token(), seats.ids());
+        self.conn
+            .run(self.spec.renew(&self.conn.config, token, ids))
+    }
+
+    fn confirm(&self, seats: &HeldSeats, rid: &RequestId) -> Result<()> {
+        let (token, ids) = (seats.token(), seats.ids());
+        self.conn
+            .run(self.spec.confirm(&self.conn.config, token, ids, rid))
     }
 }
 
@@ -859,33 +900,19 @@ impl RedisSeatPool {
 /// # Ok::<(), racefree_redis::Error>(())
 /// ```
 #[must_use = "dropping a Hold releases its seat"]
-pub struct Hold<'a> {
-    pool: &'a RedisSeatPool,
-    id: usize,
-    token: String,
-    live: bool,
-}
-
-impl fmt::Debug for Hold<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hold")
-            .field("pool", &self.pool.spec.name)
-            .field("id", &self.id)
-            .field("token", &self.token)
-            .finish()
-    }
-}
+#[derive(Debug)]
+pub struct Hold<'a>(Held<&'a RedisSeatPool>);
 
 impl Hold<'_> {
     /// The seat's id.
     pub fn id(&self) -> usize {
-        self.id
+        self.0.seats.ids()[0]
     }
 
     /// The hold token (the id of the request that made it) that fences
     /// [`confirm`](Self::confirm) and [`renew`](Self::renew).
     pub fn token(&self) -> &str {
-        &self.token
+        self.0.seats.token()
     }
 
     /// Books the seat: the hold becomes a [`Ticket`] with no lease.
@@ -917,14 +944,9 @@ impl Hold<'_> {
     /// let ticket = hold.confirm_with(&racefree_redis::RequestId::new())?;
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
-    pub fn confirm_with(mut self, rid: &RequestId) -> Result<Ticket> {
-        let pool = self.pool;
-        pool.conn.run(
-            pool.spec
-                .confirm(&pool.conn.config, &self.token, &[self.id], rid),
-        )?;
-        self.live = false;
-        Ok(Ticket::from_parts(self.id, std::mem::take(&mut self.token)))
+    pub fn confirm_with(self, rid: &RequestId) -> Result<Ticket> {
+        let mut tickets = self.confirm_seats(rid)?;
+        Ok(tickets.remove(0))
     }
 
     /// Starts a fresh lease of [`Config::lease`] from now (server clock).
@@ -939,9 +961,7 @@ impl Hold<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn renew(&self) -> Result<()> {
-        let pool = self.pool;
-        pool.conn
-            .run(pool.spec.renew(&pool.conn.config, &self.token, &[self.id]))
+        self.0.pool.renew(&self.0.seats)
     }
 
     /// Releases the seat now and reports whether the server could be told.
@@ -955,16 +975,16 @@ impl Hold<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn release(mut self) -> Result<()> {
-        self.live = false;
-        self.pool.release(&self.token, &[self.id])
+        self.0.live = false;
+        self.0.pool.release(&self.0.seats)
     }
-}
 
-impl Drop for Hold<'_> {
-    fn drop(&mut self) {
-        if self.live {
-            let _ = self.pool.release(&self.token, &[self.id]);
-        }
+    /// Confirms every seat held; the hold is spent either way (on an error its
+    /// drop releases what is still held).
+    fn confirm_seats(mut self, rid: &RequestId) -> Result<Vec<Ticket>> {
+        self.0.pool.confirm(&self.0.seats, rid)?;
+        self.0.live = false;
+        Ok(tickets(&self.0.seats))
     }
 }
 
@@ -980,21 +1000,8 @@ impl Drop for Hold<'_> {
 /// # Ok::<(), racefree_redis::Error>(())
 /// ```
 #[must_use = "dropping Holds releases its seats"]
-pub struct Holds<'a> {
-    pool: &'a RedisSeatPool,
-    seats: HeldSeats,
-    live: bool,
-}
-
-impl fmt::Debug for Holds<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Holds")
-            .field("pool", &self.pool.spec.name)
-            .field("ids", &self.seats.ids())
-            .field("token", &self.seats.token())
-            .finish()
-    }
-}
+#[derive(Debug)]
+pub struct Holds<'a>(Hold<'a>);
 
 /// The group's seats and token: [`ids`](HeldSeats::ids) (ascending),
 /// [`len`](HeldSeats::len), [`is_empty`](HeldSeats::is_empty) (always
@@ -1012,7 +1019,7 @@ impl std::ops::Deref for Holds<'_> {
     type Target = HeldSeats;
 
     fn deref(&self) -> &HeldSeats {
-        &self.seats
+        &(self.0).0.seats
     }
 }
 
@@ -1031,7 +1038,7 @@ impl Holds<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn confirm(self) -> Result<Vec<Ticket>> {
-        self.confirm_with(&RequestId::new())
+        self.0.confirm_seats(&RequestId::new())
     }
 
     /// [`confirm`](Self::confirm) under your request id.
@@ -1045,14 +1052,8 @@ impl Holds<'_> {
     /// let tickets = g.confirm_with(&racefree_redis::RequestId::new())?;
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
-    pub fn confirm_with(mut self, rid: &RequestId) -> Result<Vec<Ticket>> {
-        let (pool, seats) = (self.pool, &self.seats);
-        let call = pool
-            .spec
-            .confirm(&pool.conn.config, seats.token(), seats.ids(), rid);
-        pool.conn.run(call)?;
-        self.live = false;
-        Ok(tickets(seats))
+    pub fn confirm_with(self, rid: &RequestId) -> Result<Vec<Ticket>> {
+        self.0.confirm_seats(rid)
     }
 
     /// Starts a fresh lease for every seat of the group.
@@ -1067,11 +1068,7 @@ impl Holds<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn renew(&self) -> Result<()> {
-        let (pool, seats) = (self.pool, &self.seats);
-        pool.conn.run(
-            pool.spec
-                .renew(&pool.conn.config, seats.token(), seats.ids()),
-        )
+        self.0.renew()
     }
 
     /// Releases every seat of the group now.
@@ -1084,16 +1081,17 @@ impl Holds<'_> {
     /// pool.try_reserve_many(2)?.expect("2 free").release()?;
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
-    pub fn release(mut self) -> Result<()> {
-        self.live = false;
-        self.pool.release(self.seats.token(), self.seats.ids())
+    pub fn release(self) -> Result<()> {
+        self.0.release()
     }
 }
 
-impl Drop for Holds<'_> {
-    fn drop(&mut self) {
-        if self.live {
-            let _ = self.pool.release(self.seats.token(), self.seats.ids());
-        }
+impl HoldPool for &RedisSeatPool {
+    fn pool_name(&self) -> &str {
+        &self.spec.name
+    }
+
+    fn release_dropped(&self, seats: &HeldSeats) {
+        let _ = self.release(seats);
     }
 }

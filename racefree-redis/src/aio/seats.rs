@@ -2,28 +2,11 @@
 
 use super::Shared;
 use crate::error::Result;
-use crate::seats::{tickets, SeatSpec, Want};
+use crate::seats::{tickets, Held, HoldPool, SeatSpec, Want};
 use crate::{Config, HeldSeats, RequestId, Ticket};
 use redis::IntoConnectionInfo;
 use std::fmt;
 use std::sync::Arc;
-
-/// `create` and `open_or_create`, written once: `$exclusive` says whether a
-/// pool that exists already is an error.
-macro_rules! seat_pool_constructor {
-    ($(#[$doc:meta])* $fn:ident, $exclusive:literal) => {
-        $(#[$doc])*
-        pub async fn $fn<T: IntoConnectionInfo>(
-            conn_info: T,
-            name: &str,
-            capacity: usize,
-        ) -> Result<Self> {
-            let shared = Shared::open(conn_info, SeatSpec::new(name, capacity)?)?;
-            shared.run(|s, _| s.create($exclusive)).await?;
-            Ok(Self(Arc::new(shared)))
-        }
-    };
-}
 
 /// [`RedisSeatPool`](crate::RedisSeatPool), async: the same seat pool on a
 /// Redis server (same scripts, keys, leases, fencing and request ids), for
@@ -55,7 +38,8 @@ impl fmt::Debug for AsyncRedisSeatPool {
 }
 
 impl AsyncRedisSeatPool {
-    seat_pool_constructor! {
+    constructor! {
+        [async]
         /// Creates a pool of `capacity` free seats named `name` on the server at
         /// `conn_info`, as [`RedisSeatPool::create`](crate::RedisSeatPool::create).
         ///
@@ -68,10 +52,8 @@ impl AsyncRedisSeatPool {
         /// assert_eq!(pool.capacity(), 180);
         /// # Ok(()) }
         /// ```
-        create, true
-    }
-
-    seat_pool_constructor! {
+        create(conn_info, name, capacity: usize) =>
+            Self::create_inner(conn_info, name, capacity, true).await;
         /// Opens the pool `name`, or creates it with `capacity` seats if there is
         /// none.
         ///
@@ -83,7 +65,8 @@ impl AsyncRedisSeatPool {
         /// let pool = racefree_redis::aio::AsyncRedisSeatPool::open_or_create("redis://127.0.0.1/", "gate-7", 180).await?;
         /// # Ok(()) }
         /// ```
-        open_or_create, false
+        open_or_create(conn_info, name, capacity: usize) =>
+            Self::create_inner(conn_info, name, capacity, false).await;
     }
 
     /// Opens an existing pool; its capacity is read from the server.
@@ -354,15 +337,22 @@ impl AsyncRedisSeatPool {
 
     // ------------------------------------------------------------ internals
 
+    async fn create_inner<T: IntoConnectionInfo>(
+        conn_info: T,
+        name: &str,
+        capacity: usize,
+        exclusive: bool,
+    ) -> Result<Self> {
+        let shared = Shared::open(conn_info, SeatSpec::new(name, capacity)?)?;
+        shared.run(|s, _| s.create(exclusive)).await?;
+        Ok(Self(Arc::new(shared)))
+    }
+
     /// Holds what `want` asks for; a hold owns a clone of the pool.
     async fn reserve(&self, want: Want, rid: &RequestId) -> Result<Option<AsyncHold>> {
         let call = self.0.spec.reserve(self.config(), want, rid)?;
         let seats = self.0.conn.run(call).await?;
-        Ok(seats.map(|seats| AsyncHold {
-            pool: self.clone(),
-            seats,
-            live: true,
-        }))
+        Ok(seats.map(|seats| AsyncHold(Held::new(self.clone(), seats))))
     }
 }
 
@@ -380,22 +370,8 @@ impl AsyncRedisSeatPool {
 /// # Ok(()) }
 /// ```
 #[must_use = "dropping an AsyncHold releases its seat"]
-pub struct AsyncHold {
-    pool: AsyncRedisSeatPool,
-    /// One seat.
-    seats: HeldSeats,
-    live: bool,
-}
-
-impl fmt::Debug for AsyncHold {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncHold")
-            .field("pool", &self.pool.name())
-            .field("ids", &self.seats.ids())
-            .field("token", &self.seats.token())
-            .finish()
-    }
-}
+#[derive(Debug)]
+pub struct AsyncHold(Held<AsyncRedisSeatPool>);
 
 impl AsyncHold {
     /// The seat's id.
@@ -408,7 +384,7 @@ impl AsyncHold {
     /// # Ok(()) }
     /// ```
     pub fn id(&self) -> usize {
-        self.seats.ids()[0]
+        self.0.seats.ids()[0]
     }
 
     /// The hold token (the id of the request that made it) that fences
@@ -423,7 +399,7 @@ impl AsyncHold {
     /// # Ok(()) }
     /// ```
     pub fn token(&self) -> &str {
-        self.seats.token()
+        self.0.seats.token()
     }
 
     /// Books the seat: the hold becomes a [`Ticket`] with no lease.
@@ -474,8 +450,8 @@ impl AsyncHold {
     /// # Ok(()) }
     /// ```
     pub async fn renew(&self) -> Result<()> {
-        let seats = &self.seats;
-        (self.pool.0)
+        let Held { pool, seats, .. } = &self.0;
+        pool.0
             .run(|s, c| s.renew(c, seats.token(), seats.ids()))
             .await
     }
@@ -492,9 +468,9 @@ impl AsyncHold {
     /// # Ok(()) }
     /// ```
     pub async fn release(mut self) -> Result<()> {
-        self.live = false;
-        let seats = &self.seats;
-        (self.pool.0)
+        self.0.live = false;
+        let Held { pool, seats, .. } = &self.0;
+        pool.0
             .run(|s, c| s.release(c, seats.token(), seats.ids()))
             .await
     }
@@ -502,24 +478,27 @@ impl AsyncHold {
     /// Confirms every seat held; the hold is spent either way (on an error its
     /// drop releases what is still held).
     async fn confirm_seats(mut self, rid: &RequestId) -> Result<Vec<Ticket>> {
-        let seats = &self.seats;
-        (self.pool.0)
+        let Held { pool, seats, .. } = &self.0;
+        pool.0
             .run(|s, c| s.confirm(c, seats.token(), seats.ids(), rid))
             .await?;
-        self.live = false;
-        Ok(tickets(&self.seats))
+        self.0.live = false;
+        Ok(tickets(&self.0.seats))
     }
 }
 
-impl Drop for AsyncHold {
-    fn drop(&mut self) {
-        if !self.live {
-            return;
-        }
-        // No `.await` in `drop`: the release runs in a task of its own.
+/// A hold dropped while live: no `.await` in `drop`, so the release runs in a
+/// task of its own on the current runtime (outside one, the lease frees the
+/// seats).
+impl HoldPool for AsyncRedisSeatPool {
+    fn pool_name(&self) -> &str {
+        self.name()
+    }
+
+    fn release_dropped(&self, seats: &HeldSeats) {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let pool = self.pool.0.clone();
-            let (ids, token) = (self.seats.ids().to_vec(), self.seats.token().to_string());
+            let pool = self.0.clone();
+            let (ids, token) = (seats.ids().to_vec(), seats.token().to_string());
             runtime.spawn(async move {
                 let _ = pool.run(|s, c| s.release(c, &token, &ids)).await;
             });
@@ -559,7 +538,7 @@ impl std::ops::Deref for AsyncHolds {
     type Target = HeldSeats;
 
     fn deref(&self) -> &HeldSeats {
-        &self.0.seats
+        &(self.0).0.seats
     }
 }
 
