@@ -2,8 +2,8 @@
 
 use crate::error::{Error, Result};
 use racefree_tier::RequestId;
-use redis::{Client, Connection, IntoConnectionInfo, Script};
-use std::sync::Mutex;
+use redis::{Client, Connection, IntoConnectionInfo, Script, ScriptInvocation};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Settings of one handle (seat pool or counter), chosen on the client side.
@@ -45,26 +45,51 @@ impl Default for Config {
     }
 }
 
+/// Builder methods, one per field: `field(self, value)` sets it.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(mut self, value: $ty) -> Self {
+                self.$field = value;
+                self
+            }
+        )*
+    };
+}
+
 impl Config {
-    /// Sets [`lease`](Self::lease) (at least 1 ms is used).
-    pub fn lease(mut self, d: Duration) -> Self {
-        self.lease = d;
-        self
-    }
-    /// Sets [`reply_ttl`](Self::reply_ttl) (at least 1 ms is used).
-    pub fn reply_ttl(mut self, d: Duration) -> Self {
-        self.reply_ttl = d;
-        self
-    }
-    /// Sets [`timeout`](Self::timeout) (at least 1 ms is used).
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
-        self
-    }
-    /// Sets [`retries`](Self::retries).
-    pub fn retries(mut self, n: u32) -> Self {
-        self.retries = n;
-        self
+    setters! {
+        /// Sets [`lease`](Self::lease) (at least 1 ms is used).
+        ///
+        /// ```
+        /// # use std::time::Duration;
+        /// let c = racefree_redis::Config::default().lease(Duration::from_secs(120));
+        /// assert_eq!(c.lease, Duration::from_secs(120));
+        /// ```
+        lease: Duration;
+        /// Sets [`reply_ttl`](Self::reply_ttl) (at least 1 ms is used).
+        ///
+        /// ```
+        /// # use std::time::Duration;
+        /// let c = racefree_redis::Config::default().reply_ttl(Duration::from_secs(3600));
+        /// assert_eq!(c.reply_ttl, Duration::from_secs(3600));
+        /// ```
+        reply_ttl: Duration;
+        /// Sets [`timeout`](Self::timeout) (at least 1 ms is used).
+        ///
+        /// ```
+        /// # use std::time::Duration;
+        /// let c = racefree_redis::Config::default().timeout(Duration::from_millis(500));
+        /// assert_eq!(c.timeout, Duration::from_millis(500));
+        /// ```
+        timeout: Duration;
+        /// Sets [`retries`](Self::retries).
+        ///
+        /// ```
+        /// assert_eq!(racefree_redis::Config::default().retries(0).retries, 0);
+        /// ```
+        retries: u32;
     }
 
     pub(crate) fn lease_ms(&self) -> u64 {
@@ -73,7 +98,7 @@ impl Config {
     pub(crate) fn reply_ttl_ms(&self) -> u64 {
         millis(self.reply_ttl)
     }
-    fn timeout_clamped(&self) -> Duration {
+    pub(crate) fn timeout_clamped(&self) -> Duration {
         self.timeout.max(Duration::from_millis(1))
     }
 }
@@ -103,6 +128,78 @@ pub(crate) fn key(name: &str, suffix: &str) -> String {
     format!("racefree:{{{name}}}:{suffix}")
 }
 
+/// One server call, prepared once for both transports (the blocking [`Conn`] and
+/// the async one in `aio`): the script, its keys and arguments, and how to read
+/// its reply. The transport only sends it and hands the reply to
+/// [`finish`](Self::finish).
+pub(crate) struct Call<'a, T> {
+    script: &'static Script,
+    keys: Vec<String>,
+    args: Vec<String>,
+    /// The object's name and kind, for the error words every script may return.
+    name: &'a str,
+    kind: &'static str,
+    rid: Option<&'a RequestId>,
+    decode: Box<dyn FnOnce(Reply) -> Result<T> + Send + 'a>,
+}
+
+impl<'a, T> Call<'a, T> {
+    /// A call of `script` on the object `name` (a `kind`, e.g. `"seat pool"`);
+    /// `decode` turns the reply, its common error words already handled, into
+    /// the answer.
+    pub(crate) fn new(
+        script: &'static Script,
+        keys: Vec<String>,
+        args: Vec<String>,
+        (name, kind): (&'a str, &'static str),
+        rid: Option<&'a RequestId>,
+        decode: impl FnOnce(Reply) -> Result<T> + Send + 'a,
+    ) -> Self {
+        Self {
+            script,
+            keys,
+            args,
+            name,
+            kind,
+            rid,
+            decode: Box::new(decode),
+        }
+    }
+
+    /// What goes on the wire: `EVALSHA` of the script with the keys and
+    /// arguments (`invoke` / `invoke_async` load it on `NOSCRIPT`, e.g. after a
+    /// server restart or `SCRIPT FLUSH`, and send it again).
+    pub(crate) fn invocation(&self) -> ScriptInvocation<'static> {
+        let mut inv = self.script.prepare_invoke();
+        for k in &self.keys {
+            inv.key(k.as_str());
+        }
+        for a in &self.args {
+            inv.arg(a.as_str());
+        }
+        inv
+    }
+
+    /// Reads the script's one-line reply.
+    pub(crate) fn finish(self, reply: String) -> Result<T> {
+        (self.decode)(Reply::parse(reply, self.name, self.kind, self.rid)?)
+    }
+}
+
+/// Locks a cache mutex; a panic elsewhere cannot leave a `Vec` or an `Option`
+/// of connections half-written, so a poisoned one is used as is.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The retry rule both transports share: after `outcome`, whether to send the
+/// call again (no reply, and retries left under `config`), counting `attempt`.
+pub(crate) fn again<T>(config: &Config, outcome: &Result<T>, attempt: &mut u32) -> bool {
+    let retry = matches!(outcome, Err(e) if e.is_transient()) && *attempt < config.retries;
+    *attempt += u32::from(retry);
+    retry
+}
+
 /// A client plus a cache of idle connections. The mutex guards only the cache
 /// (a `Vec` push/pop), never a server call: two threads run their calls on two
 /// connections at once, and correctness comes from the server-side scripts.
@@ -117,9 +214,8 @@ const MAX_IDLE: usize = 16;
 
 impl Conn {
     pub(crate) fn open<T: IntoConnectionInfo>(info: T, config: Config) -> Result<Self> {
-        let client = Client::open(info).map_err(Error::from_redis)?;
         Ok(Self {
-            client,
+            client: client(info)?,
             idle: Mutex::new(Vec::new()),
             config,
         })
@@ -128,11 +224,11 @@ impl Conn {
     pub(crate) fn set_config(&mut self, config: Config) {
         self.config = config;
         // Connections carry the old timeouts.
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        lock(&self.idle).clear();
     }
 
     fn take(&self) -> Result<Connection> {
-        let cached = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let cached = lock(&self.idle).pop();
         if let Some(c) = cached {
             return Ok(c);
         }
@@ -147,57 +243,37 @@ impl Conn {
     }
 
     fn put(&self, c: Connection) {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let mut idle = lock(&self.idle);
         if idle.len() < MAX_IDLE {
             idle.push(c);
         }
     }
 
-    /// Runs `f` on a connection; on no reply (timeout, dropped connection) runs it
-    /// again on a fresh connection, up to `config.retries` times. Every caller
-    /// passes a call that is safe to repeat: it carries a request id, or is
-    /// fenced by a hold token, or only reads.
-    pub(crate) fn run<T>(
-        &self,
-        mut f: impl FnMut(&mut Connection) -> redis::RedisResult<T>,
-    ) -> Result<T> {
+    /// Sends `call` on a connection; on no reply (timeout, dropped connection)
+    /// sends it again on a fresh connection, up to `config.retries` times. Every
+    /// call is safe to repeat: it carries a request id, or is fenced by a hold
+    /// token, or only reads.
+    pub(crate) fn run<T>(&self, call: Call<'_, T>) -> Result<T> {
+        let inv = call.invocation();
         let mut attempt = 0;
         loop {
-            let outcome = self.take().and_then(|mut c| match f(&mut c) {
-                Ok(v) => {
-                    self.put(c);
-                    Ok(v)
+            let outcome = self.take().and_then(|mut c| {
+                let reply = inv.invoke::<String>(&mut c).map_err(Error::from_redis);
+                if !matches!(&reply, Err(e) if e.is_transient()) {
+                    self.put(c); // the connection is fine (the call may have failed)
                 }
-                Err(e) => {
-                    let e = Error::from_redis(e);
-                    if !e.is_transient() {
-                        self.put(c); // the connection is fine; the call failed
-                    }
-                    Err(e)
-                }
+                reply
             });
-            match outcome {
-                Err(e) if e.is_transient() && attempt < self.config.retries => attempt += 1,
-                other => return other,
+            if !again(&self.config, &outcome, &mut attempt) {
+                return call.finish(outcome?);
             }
         }
     }
+}
 
-    /// Invokes `script` with `keys` and `args` (EVALSHA, reloaded transparently on
-    /// NOSCRIPT, e.g. after a server restart or `SCRIPT FLUSH`) and returns its
-    /// one-line reply.
-    pub(crate) fn script(&self, script: &Script, keys: &[&str], args: &[String]) -> Result<String> {
-        self.run(|c| {
-            let mut inv = script.prepare_invoke();
-            for k in keys {
-                inv.key(*k);
-            }
-            for a in args {
-                inv.arg(a.as_str());
-            }
-            inv.invoke::<String>(c)
-        })
-    }
+/// A client for `info` (a URL or any [`IntoConnectionInfo`]); nothing connects yet.
+pub(crate) fn client<T: IntoConnectionInfo>(info: T) -> Result<Client> {
+    Client::open(info).map_err(Error::from_redis)
 }
 
 /// A script reply split into words, with the common error replies decoded.

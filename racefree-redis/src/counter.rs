@@ -1,6 +1,6 @@
 //! [`RedisCounter`] and [`RedisBoundedCounter`].
 
-use crate::conn::{check_name, key, Config, Conn, Reply, LUA_COMMON};
+use crate::conn::{check_name, key, Call, Config, Conn, Reply, LUA_COMMON};
 use crate::error::{Error, Result};
 use crate::RequestId;
 use redis::{IntoConnectionInfo, Script};
@@ -67,81 +67,131 @@ fn create_script() -> &'static Script {
     S.get_or_init(|| Script::new(&format!("{LUA_COMMON}{COUNTER_CREATE}")))
 }
 
-/// What the two counter types share: a name, a key, a connection.
-struct Core {
-    name: String,
+/// A counter's name, key, kind and maximum, and every call on it: validated,
+/// encoded and decoded here, once, for the four counter handles (blocking and
+/// async, unbounded and bounded).
+#[derive(Clone)]
+pub(crate) struct CounterSpec {
+    pub(crate) name: String,
     meta: String,
     kind: &'static str,
-    max: u64,
-    conn: Conn,
+    pub(crate) max: u64,
 }
 
-impl Core {
-    fn open<T: IntoConnectionInfo>(info: T, name: &str, kind: &'static str) -> Result<Self> {
+impl CounterSpec {
+    /// The counter `name` of `kind` (`counter` or `bounded`); its maximum is
+    /// read by [`read`](Self::read) or set by [`new`](Self::new).
+    pub(crate) fn open(name: &str, kind: &'static str) -> Result<Self> {
         check_name(name)?;
-        let mut core = Core {
+        Ok(Self {
             name: name.to_string(),
             meta: key(name, "meta"),
             kind,
             max: 0,
-            conn: Conn::open(info, Config::default())?,
-        };
-        let r = core.op("get", 0, None)?;
-        core.max = r.num(2)?;
-        Ok(core)
-    }
-
-    /// Creates the counter, or finds it with the same `max`; one that already
-    /// existed is [`Error::AlreadyExists`] when `exclusive`.
-    fn create<T: IntoConnectionInfo>(
-        info: T,
-        name: &str,
-        kind: &'static str,
-        initial: u64,
-        max: u64,
-        exclusive: bool,
-    ) -> Result<Self> {
-        check_name(name)?;
-        if initial > max || max > MAX_VALUE {
-            return Err(Error::BadCounter { initial, max });
-        }
-        let conn = Conn::open(info, Config::default())?;
-        let meta = key(name, "meta");
-        let reply = conn.script(
-            create_script(),
-            &[&meta],
-            &[kind.to_string(), initial.to_string(), max.to_string()],
-        )?;
-        let r = Reply::parse(reply, name, kind_label(kind), None)?;
-        match r.word(0) {
-            "created" => {}
-            "exists" => {
-                let found = r.num(1)?;
-                if found != max {
-                    return Err(Error::CapacityMismatch {
-                        name: name.to_string(),
-                        expected: max,
-                        found,
-                    });
-                }
-                if exclusive {
-                    return Err(Error::AlreadyExists {
-                        name: name.to_string(),
-                    });
-                }
-            }
-            _ => return Err(r.protocol()),
-        }
-        Ok(Core {
-            name: name.to_string(),
-            meta,
-            kind,
-            max,
-            conn,
         })
     }
 
-    fn op(&self, op: &str, n: u64, rid: Option<&RequestId>) -> Result<Reply> {
+    /// The counter `name`, to be created at `initial` in `0..=max`.
+    pub(crate) fn new(name: &str, kind: &'static str, initial: u64, max: u64) -> Result<Self> {
+        let spec = Self::open(name, kind)?;
+        if initial > max || max > MAX_VALUE {
+            return Err(Error::BadCounter { initial, max });
+        }
+        Ok(Self { max, ..spec })
+    }
+
+    /// Creates the counter at `initial`, or finds it with the same `max`; one
+    /// that already existed is [`Error::AlreadyExists`] when `exclusive`.
+    pub(crate) fn create(&self, initial: u64, exclusive: bool) -> Call<'_, ()> {
+        let (name, max) = (self.name.as_str(), self.max);
+        let decode = move |r: Reply| match r.word(0) {
+            "created" => Ok(()),
+            "exists" => match r.num(1)? {
+                found if found != max => Err(Error::CapacityMismatch {
+                    name: name.to_string(),
+                    expected: max,
+                    found,
+                }),
+                _ if exclusive => Err(Error::AlreadyExists {
+                    name: name.to_string(),
+                }),
+                _ => Ok(()),
+            },
+            _ => Err(r.protocol()),
+        };
+        let args = vec![self.kind.to_string(), initial.to_string(), max.to_string()];
+        let script = create_script();
+        Call::new(
+            script,
+            vec![self.meta.clone()],
+            args,
+            self.label(),
+            None,
+            decode,
+        )
+    }
+
+    /// `(value, max)`.
+    pub(crate) fn read(&self, config: &Config) -> Call<'_, (u64, u64)> {
+        self.op(config, "get", 0, None, |r| Ok((r.num(1)?, r.num(2)?)))
+    }
+
+    /// The value.
+    pub(crate) fn get(&self, config: &Config) -> Call<'_, u64> {
+        self.op(config, "get", 0, None, |r| r.num(1))
+    }
+
+    /// Adds `n` (`Ok(previous)`), or [`Error::Overflow`] past `max`.
+    pub(crate) fn add<'a>(&'a self, config: &Config, n: u64, rid: &'a RequestId) -> Call<'a, u64> {
+        if n > MAX_VALUE {
+            // No script takes it; the error reports the value.
+            return self.op(config, "get", 0, None, move |r| {
+                Err(Error::Overflow {
+                    value: r.num(1)?,
+                    n,
+                })
+            });
+        }
+        self.op(config, "add", n, Some(rid), move |r| {
+            match (r.word(0), r.word(1)) {
+                ("ok", _) => r.num(1),
+                ("E", "overflow") => Err(Error::Overflow {
+                    value: r.num(2)?,
+                    n,
+                }),
+                _ => Err(r.protocol()),
+            }
+        })
+    }
+
+    /// `op` (`tryadd` or `trysub`) of `n`: `Ok(Ok(previous))` when it changed
+    /// the value, `Ok(Err(current))` when it would leave `0..=max`.
+    pub(crate) fn conditional<'a>(
+        &'a self,
+        config: &Config,
+        op: &str,
+        n: u64,
+        rid: &'a RequestId,
+    ) -> Call<'a, std::result::Result<u64, u64>> {
+        if n > MAX_VALUE {
+            // Never in range; the answer is the current value.
+            return self.op(config, "get", 0, None, |r| Ok(Err(r.num(1)?)));
+        }
+        self.op(config, op, n, Some(rid), |r| match r.word(0) {
+            "ok" => Ok(Ok(r.num(1)?)),
+            "no" => Ok(Err(r.num(1)?)),
+            _ => Err(r.protocol()),
+        })
+    }
+
+    fn op<'a, T>(
+        &'a self,
+        config: &Config,
+        op: &str,
+        n: u64,
+        rid: Option<&'a RequestId>,
+        decode: impl FnOnce(Reply) -> Result<T> + Send + 'a,
+    ) -> Call<'a, T> {
         let mut keys = vec![self.meta.clone()];
         let sig = match rid {
             Some(id) => {
@@ -150,53 +200,90 @@ impl Core {
             }
             None => String::new(),
         };
-        let args = [
+        let args = vec![
             sig,
-            self.conn.config.reply_ttl_ms().to_string(),
+            config.reply_ttl_ms().to_string(),
             self.kind.to_string(),
             op.to_string(),
             n.to_string(),
         ];
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let reply = self.conn.script(op_script(), &keys, &args)?;
-        Reply::parse(reply, &self.name, kind_label(self.kind), rid)
+        Call::new(op_script(), keys, args, self.label(), rid, decode)
+    }
+
+    fn label(&self) -> (&str, &'static str) {
+        let kind = if self.kind == "counter" {
+            "counter"
+        } else {
+            "bounded counter"
+        };
+        (&self.name, kind)
+    }
+
+    /// `Debug` of a handle on this counter.
+    pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>, c: &Config) -> fmt::Result {
+        f.debug_struct(self.label().1)
+            .field("name", &self.name)
+            .field("max", &self.max)
+            .field("config", c)
+            .finish()
+    }
+}
+
+/// What the two blocking counter types share: the counter and a connection.
+struct Core {
+    spec: CounterSpec,
+    conn: Conn,
+}
+
+impl Core {
+    fn open<T: IntoConnectionInfo>(info: T, name: &str, kind: &'static str) -> Result<Self> {
+        let mut spec = CounterSpec::open(name, kind)?;
+        let conn = Conn::open(info, Config::default())?;
+        spec.max = conn.run(spec.read(&conn.config))?.1;
+        Ok(Core { spec, conn })
+    }
+
+    /// Creates the counter, or finds it with the same `max`; one that already
+    /// existed is [`Error::AlreadyExists`] when `exclusive`.
+    fn create<T: IntoConnectionInfo>(
+        info: T,
+        name: &str,
+        (kind, initial, max): (&'static str, u64, u64),
+        exclusive: bool,
+    ) -> Result<Self> {
+        let spec = CounterSpec::new(name, kind, initial, max)?;
+        let conn = Conn::open(info, Config::default())?;
+        conn.run(spec.create(initial, exclusive))?;
+        Ok(Core { spec, conn })
     }
 
     fn get(&self) -> Result<u64> {
-        self.op("get", 0, None)?.num(1)
+        self.conn.run(self.spec.get(&self.conn.config))
     }
 
-    /// `Ok(Ok(previous))` / `Ok(Err(current))` for the conditional operations.
+    fn with_config(mut self, config: Config) -> Self {
+        self.conn.set_config(config);
+        self
+    }
+
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+
     fn conditional(
         &self,
         op: &str,
         n: u64,
         rid: &RequestId,
     ) -> Result<std::result::Result<u64, u64>> {
-        let r = self.op(op, n, Some(rid))?;
-        match r.word(0) {
-            "ok" => Ok(Ok(r.num(1)?)),
-            "no" => Ok(Err(r.num(1)?)),
-            _ => Err(r.protocol()),
-        }
-    }
-}
-
-fn kind_label(kind: &str) -> &'static str {
-    if kind == "counter" {
-        "counter"
-    } else {
-        "bounded counter"
+        let call = self.spec.conditional(&self.conn.config, op, n, rid);
+        self.conn.run(call)
     }
 }
 
 impl fmt::Debug for Core {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct(kind_label(self.kind))
-            .field("name", &self.name)
-            .field("max", &self.max)
-            .field("config", &self.conn.config)
-            .finish()
+        self.spec.debug(f, &self.conn.config)
     }
 }
 
@@ -221,80 +308,73 @@ impl fmt::Debug for Core {
 pub struct RedisCounter(Core);
 
 impl RedisCounter {
-    /// Creates the counter `name` at `initial`.
-    ///
-    /// # Errors
-    /// [`Error::AlreadyExists`]; [`Error::BadCounter`] when `initial >
-    /// MAX_VALUE`; [`Error::BadName`]; [`Error::WrongKind`]; transport errors.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisCounter::create("redis://127.0.0.1/", "tickets-issued", 0)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn create<T: IntoConnectionInfo>(conn_info: T, name: &str, initial: u64) -> Result<Self> {
-        Core::create(conn_info, name, "counter", initial, MAX_VALUE, true).map(Self)
-    }
-
-    /// Opens the counter `name`, creating it at `initial` if there is none.
-    ///
-    /// # Errors
-    /// As [`create`](Self::create), except that an existing counter is opened.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisCounter::open_or_create("redis://127.0.0.1/", "ids", 1)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open_or_create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        initial: u64,
-    ) -> Result<Self> {
-        Core::create(conn_info, name, "counter", initial, MAX_VALUE, false).map(Self)
-    }
-
-    /// Opens an existing counter.
-    ///
-    /// # Errors
-    /// [`Error::NotCreated`], [`Error::WrongKind`], [`Error::WrongType`],
-    /// transport errors.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
-        Ok(Self(Core::open(conn_info, name, "counter")?))
-    }
-
-    /// Replaces this handle's [`Config`] (timeouts, retries, reply TTL).
-    ///
-    /// ```no_run
-    /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
-    /// let c = c.with_config(racefree_redis::Config::default().retries(5));
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn with_config(mut self, config: Config) -> Self {
-        self.0.conn.set_config(config);
-        self
-    }
-
-    /// The counter's name.
-    pub fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    /// The current value.
-    ///
-    /// # Errors
-    /// Transport errors; [`Error::NotCreated`] if the counter was deleted.
-    ///
-    /// ```no_run
-    /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
-    /// println!("next id: {}", c.get()?);
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn get(&self) -> Result<u64> {
-        self.0.get()
+    counter_methods! {
+        [] "counter", (), MAX_VALUE;
+        // create
+        /// Creates the counter `name` at `initial`.
+        ///
+        /// # Errors
+        /// [`Error::AlreadyExists`]; [`Error::BadCounter`] when `initial >
+        /// MAX_VALUE`; [`Error::BadName`]; [`Error::WrongKind`]; transport errors.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisCounter::create("redis://127.0.0.1/", "tickets-issued", 0)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // open_or_create
+        /// Opens the counter `name`, creating it at `initial` if there is none.
+        ///
+        /// # Errors
+        /// As [`create`](Self::create), except that an existing counter is opened.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisCounter::open_or_create("redis://127.0.0.1/", "ids", 1)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // open
+        /// Opens an existing counter.
+        ///
+        /// # Errors
+        /// [`Error::NotCreated`], [`Error::WrongKind`], [`Error::WrongType`],
+        /// transport errors.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // with_config
+        /// Replaces this handle's [`Config`] (timeouts, retries, reply TTL).
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
+        /// let c = c.with_config(racefree_redis::Config::default().retries(5));
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // name
+        /// The counter's name.
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
+        /// assert_eq!(c.name(), "ids");
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // get
+        /// The current value.
+        ///
+        /// # Errors
+        /// Transport errors; [`Error::NotCreated`] if the counter was deleted.
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisCounter::open("redis://127.0.0.1/", "ids")?;
+        /// println!("next id: {}", c.get()?);
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
     }
 
     /// Adds 1 and returns the previous value.
@@ -354,21 +434,8 @@ impl RedisCounter {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn add_with(&self, n: u64, rid: &RequestId) -> Result<u64> {
-        if n > MAX_VALUE {
-            return Err(Error::Overflow {
-                value: self.get()?,
-                n,
-            });
-        }
-        let r = self.0.op("add", n, Some(rid))?;
-        match (r.word(0), r.word(1)) {
-            ("ok", _) => r.num(1),
-            ("E", "overflow") => Err(Error::Overflow {
-                value: r.num(2)?,
-                n,
-            }),
-            _ => Err(r.protocol()),
-        }
+        let core = &self.0;
+        core.conn.run(core.spec.add(&core.conn.config, n, rid))
     }
 }
 
@@ -394,93 +461,80 @@ impl RedisCounter {
 pub struct RedisBoundedCounter(Core);
 
 impl RedisBoundedCounter {
-    /// Creates the counter `name` at `initial` with range `0..=max`.
-    ///
-    /// # Errors
-    /// [`Error::AlreadyExists`]; [`Error::BadCounter`] when `initial > max` or
-    /// `max > MAX_VALUE`; [`Error::BadName`]; transport errors.
-    ///
-    /// ```no_run
-    /// let acct = racefree_redis::RedisBoundedCounter::create("redis://127.0.0.1/", "acct-7", 500, u32::MAX as u64)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        initial: u64,
-        max: u64,
-    ) -> Result<Self> {
-        Core::create(conn_info, name, "bounded", initial, max, true).map(Self)
-    }
-
-    /// Opens the counter `name`, creating it if there is none.
-    ///
-    /// # Errors
-    /// [`Error::CapacityMismatch`] when it exists with another `max`; as
-    /// [`create`](Self::create) otherwise.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisBoundedCounter::open_or_create("redis://127.0.0.1/", "first-100", 0, 100)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open_or_create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        initial: u64,
-        max: u64,
-    ) -> Result<Self> {
-        Core::create(conn_info, name, "bounded", initial, max, false).map(Self)
-    }
-
-    /// Opens an existing bounded counter; its maximum is read from the server.
-    ///
-    /// # Errors
-    /// [`Error::NotCreated`], [`Error::WrongKind`], [`Error::WrongType`],
-    /// transport errors.
-    ///
-    /// ```no_run
-    /// let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
-    /// assert_eq!(c.max(), 100);
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
-        Ok(Self(Core::open(conn_info, name, "bounded")?))
-    }
-
-    /// Replaces this handle's [`Config`].
-    ///
-    /// ```no_run
-    /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
-    /// let c = c.with_config(racefree_redis::Config::default().retries(0));
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn with_config(mut self, config: Config) -> Self {
-        self.0.conn.set_config(config);
-        self
-    }
-
-    /// The counter's name.
-    pub fn name(&self) -> &str {
-        &self.0.name
+    counter_methods! {
+        [] "bounded", (max), max;
+        // create
+        /// Creates the counter `name` at `initial` with range `0..=max`.
+        ///
+        /// # Errors
+        /// [`Error::AlreadyExists`]; [`Error::BadCounter`] when `initial > max` or
+        /// `max > MAX_VALUE`; [`Error::BadName`]; transport errors.
+        ///
+        /// ```no_run
+        /// let acct = racefree_redis::RedisBoundedCounter::create("redis://127.0.0.1/", "acct-7", 500, u32::MAX as u64)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // open_or_create
+        /// Opens the counter `name`, creating it if there is none.
+        ///
+        /// # Errors
+        /// [`Error::CapacityMismatch`] when it exists with another `max`; as
+        /// [`create`](Self::create) otherwise.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisBoundedCounter::open_or_create("redis://127.0.0.1/", "first-100", 0, 100)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // open
+        /// Opens an existing bounded counter; its maximum is read from the server.
+        ///
+        /// # Errors
+        /// [`Error::NotCreated`], [`Error::WrongKind`], [`Error::WrongType`],
+        /// transport errors.
+        ///
+        /// ```no_run
+        /// let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
+        /// assert_eq!(c.max(), 100);
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // with_config
+        /// Replaces this handle's [`Config`].
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
+        /// let c = c.with_config(racefree_redis::Config::default().retries(0));
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // name
+        /// The counter's name.
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
+        /// assert_eq!(c.name(), "first-100");
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
+        // get
+        /// The current value.
+        ///
+        /// # Errors
+        /// Transport errors; [`Error::NotCreated`] if the counter was deleted.
+        ///
+        /// ```no_run
+        /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
+        /// assert!(c.get()? <= c.max());
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        ;
     }
 
     /// The inclusive upper bound.
     pub fn max(&self) -> u64 {
-        self.0.max
-    }
-
-    /// The current value.
-    ///
-    /// # Errors
-    /// Transport errors; [`Error::NotCreated`] if the counter was deleted.
-    ///
-    /// ```no_run
-    /// # let c = racefree_redis::RedisBoundedCounter::open("redis://127.0.0.1/", "first-100")?;
-    /// assert!(c.get()? <= c.max());
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn get(&self) -> Result<u64> {
-        self.0.get()
+        self.0.spec.max
     }
 
     /// Adds `n` if the result stays at most `max`: `Ok(Ok(previous))`, else
@@ -528,9 +582,6 @@ impl RedisBoundedCounter {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_add_with(&self, n: u64, rid: &RequestId) -> Result<std::result::Result<u64, u64>> {
-        if n > MAX_VALUE {
-            return Ok(Err(self.get()?));
-        }
         self.0.conditional("tryadd", n, rid)
     }
 
@@ -545,9 +596,6 @@ impl RedisBoundedCounter {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_sub_with(&self, n: u64, rid: &RequestId) -> Result<std::result::Result<u64, u64>> {
-        if n > MAX_VALUE {
-            return Ok(Err(self.get()?));
-        }
         self.0.conditional("trysub", n, rid)
     }
 }

@@ -32,8 +32,11 @@
 //! not created, capacity mismatch, bad input, expired hold, ...); nothing here
 //! panics on a server's answer.
 //!
-//! The API is synchronous (the `redis` crate's blocking connection). There is no
-//! `async` feature yet.
+//! The API is synchronous (the `redis` crate's blocking connection). With the
+//! cargo feature **`tokio`**, the module `aio` adds async twins of the three handles
+//! (`AsyncRedisSeatPool`, `AsyncRedisCounter`, `AsyncRedisBoundedCounter`) on
+//! redis's multiplexed async connection: the same scripts, replies, errors and
+//! request ids, one implementation of each call shared by both APIs.
 //!
 //! ```no_run
 //! use racefree_redis::{RedisBoundedCounter, RedisSeatPool};
@@ -51,6 +54,11 @@
 
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod macros;
+
+#[cfg(feature = "tokio")]
+pub mod aio;
 mod conn;
 mod counter;
 mod error;

@@ -1,6 +1,6 @@
 //! [`RedisSeatPool`]: the seat pool on a Redis server.
 
-use crate::conn::{check_name, key, Config, Conn, Reply, LUA_COMMON};
+use crate::conn::{check_name, key, Call, Config, Conn, Reply, LUA_COMMON};
 use crate::error::{Error, Result};
 use crate::{HeldSeats, RequestId, Ticket};
 use redis::{IntoConnectionInfo, Script};
@@ -47,11 +47,15 @@ local function claim(id)
 end
 "#;
 
-/// `ARGV[5]`: `any`, `seat <id>` or `many <k>`.
-const RESERVE: &str = r#"
+/// What every script with a request id does first: answer a repeated call with
+/// the first call's reply, then purge lapsed holds.
+const REPLAY: &str = r#"
 local r = replay()
 if r then return r end
-purge()
+purge()"#;
+
+/// `ARGV[5]`: `any`, `seat <id>` or `many <k>`.
+const RESERVE: &str = r#"
 local free = cap - taken()
 if ARGV[5] == 'any' then
   if free < 1 then return remember('none') end
@@ -80,9 +84,6 @@ end
 
 /// `ARGV[3]` = token, `ARGV[4..]` = seats: holds become tickets, all or none.
 const CONFIRM: &str = r#"
-local r = replay()
-if r then return r end
-purge()
 for i = 4, #ARGV do
   if redis.call('HGET', KEYS[4], ARGV[i]) ~= 'h' .. ARGV[3] then
     return remember('E expired ' .. ARGV[i])
@@ -98,9 +99,6 @@ return remember('ok')
 /// `ARGV[3..]` = seat, token, seat, token, ...: every ticket's seat is free
 /// again, all or none.
 const CANCEL: &str = r#"
-local r = replay()
-if r then return r end
-purge()
 for i = 3, #ARGV, 2 do
   if redis.call('HGET', KEYS[4], ARGV[i]) ~= 't' .. ARGV[i + 1] then
     return remember('E notbooked ' .. ARGV[i])
@@ -180,15 +178,334 @@ fn scripts() -> &'static Scripts {
     static S: OnceLock<Scripts> = OnceLock::new();
     S.get_or_init(|| {
         let seat = |body: &str| Script::new(&format!("{LUA_COMMON}{SEAT_PRELUDE}{body}"));
+        let replayed = |body: &str| seat(&format!("{REPLAY}{body}"));
         Scripts {
-            reserve: seat(RESERVE),
-            confirm: seat(CONFIRM),
-            cancel: seat(CANCEL),
+            reserve: replayed(RESERVE),
+            confirm: replayed(CONFIRM),
+            cancel: replayed(CANCEL),
             hold_op: seat(HOLD_OP),
             info: seat(INFO),
             create: Script::new(&format!("{LUA_COMMON}{CREATE}")),
         }
     })
+}
+
+/// What a seat pool's error words call it.
+const KIND: &str = "seat pool";
+
+/// What a reservation asks for: the reserve script's `any`, `seat <id>` and
+/// `many <k>`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Want {
+    /// Any free seat.
+    Any,
+    /// Seat `id`.
+    Seat(usize),
+    /// `k` seats, all or none.
+    Many(usize),
+}
+
+/// A seat pool's name, keys and capacity, and every call on it: validated,
+/// encoded and decoded here, once, for both transports ([`RedisSeatPool`] and
+/// the async `AsyncRedisSeatPool`).
+#[derive(Clone, Debug)]
+pub(crate) struct SeatSpec {
+    pub(crate) name: String,
+    keys: [String; 4],
+    pub(crate) capacity: usize,
+}
+
+impl SeatSpec {
+    /// The pool `name` (capacity not known yet: see [`info`](Self::info)).
+    pub(crate) fn open(name: &str) -> Result<Self> {
+        check_name(name)?;
+        Ok(Self {
+            name: name.to_string(),
+            keys: ["meta", "bits", "holds", "owner"].map(|s| key(name, s)),
+            capacity: 0,
+        })
+    }
+
+    /// The pool `name` of `capacity` seats, to be created.
+    pub(crate) fn new(name: &str, capacity: usize) -> Result<Self> {
+        if capacity == 0 {
+            return Err(Error::ZeroCapacity);
+        }
+        if capacity > MAX_CAPACITY {
+            return Err(Error::CapacityTooLarge { capacity });
+        }
+        Ok(Self {
+            capacity,
+            ..Self::open(name)?
+        })
+    }
+
+    /// Creates the pool; an existing one is an error when `exclusive`
+    /// ([`Error::AlreadyExists`]) or when its capacity differs
+    /// ([`Error::CapacityMismatch`]).
+    pub(crate) fn create(&self, exclusive: bool) -> Call<'_, ()> {
+        let (name, capacity) = (self.name.as_str(), self.capacity);
+        let decode = move |r: Reply| match (r.word(0), exclusive) {
+            ("created", _) => Ok(()),
+            ("exists", true) => Err(Error::AlreadyExists {
+                name: name.to_string(),
+            }),
+            ("exists", false) => match r.num(1)? {
+                found if found == capacity as u64 => Ok(()),
+                found => Err(Error::CapacityMismatch {
+                    name: name.to_string(),
+                    expected: capacity as u64,
+                    found,
+                }),
+            },
+            _ => Err(r.protocol()),
+        };
+        let args = vec![capacity.to_string(), String::new()];
+        Call::new(
+            &scripts().create,
+            self.keys.to_vec(),
+            args,
+            (name, KIND),
+            None,
+            decode,
+        )
+    }
+
+    /// `(capacity, available)`, one read-only script.
+    pub(crate) fn info(&self, config: &Config) -> Call<'_, (usize, usize)> {
+        self.call(config, &scripts().info, None, vec![], |r| {
+            Ok((r.num(1)? as usize, r.num(2)? as usize))
+        })
+    }
+
+    /// Holds what `want` asks for under `rid` (its token), or `None` when it
+    /// is not free.
+    pub(crate) fn reserve<'a>(
+        &'a self,
+        config: &Config,
+        want: Want,
+        rid: &'a RequestId,
+    ) -> Result<Call<'a, Option<HeldSeats>>> {
+        let capacity = self.capacity;
+        let (what, n, count) = match want {
+            Want::Any => ("any", 0, 1),
+            Want::Seat(id) if id >= capacity => return Err(Error::SeatOutOfRange { id, capacity }),
+            Want::Seat(id) => ("seat", id, 1),
+            Want::Many(k) if k == 0 || k > capacity => {
+                return Err(Error::BadGroupSize { k, capacity })
+            }
+            Want::Many(k) => ("many", k, k),
+        };
+        let decode = move |r: Reply| match (r.word(0), r.word(1)) {
+            ("none" | "taken", _) => Ok(None),
+            ("ok", _) if r.words.len() == count + 1 => {
+                let ids = (1..=count)
+                    .map(|i| r.num(i).map(|v| v as usize))
+                    .collect::<Result<Vec<_>>>()?;
+                match want {
+                    Want::Seat(id) if ids != [id] => Err(r.protocol()),
+                    _ => Ok(Some(HeldSeats::from_parts(ids, rid.as_str()))),
+                }
+            }
+            ("E", "range") => Err(Error::SeatOutOfRange { id: n, capacity }),
+            ("E", "groupsize") => Err(Error::BadGroupSize { k: n, capacity }),
+            _ => Err(r.protocol()),
+        };
+        let sig = format!("reserve {what} {n}");
+        let args = vec![
+            rid.as_str().to_string(),
+            config.lease_ms().to_string(),
+            what.to_string(),
+            n.to_string(),
+        ];
+        let script = &scripts().reserve;
+        Ok(self.call(config, script, Some((rid, sig)), args, decode))
+    }
+
+    /// The held seats `ids` (under `token`) become tickets, all or none.
+    pub(crate) fn confirm<'a>(
+        &'a self,
+        config: &Config,
+        token: &str,
+        ids: &[usize],
+        rid: &'a RequestId,
+    ) -> Call<'a, ()> {
+        let list: Vec<String> = ids.iter().map(usize::to_string).collect();
+        let sig = format!("confirm {token} {}", list.join(","));
+        let mut args = vec![token.to_string()];
+        args.extend(list);
+        self.call(
+            config,
+            &scripts().confirm,
+            Some((rid, sig)),
+            args,
+            expired_or_ok,
+        )
+    }
+
+    /// A fresh lease for the held seats `ids`.
+    pub(crate) fn renew(&self, config: &Config, token: &str, ids: &[usize]) -> Call<'_, ()> {
+        self.hold_op(config, token, "renew", ids, expired_or_ok)
+    }
+
+    /// Frees the seats `ids` still held under `token`.
+    pub(crate) fn release(&self, config: &Config, token: &str, ids: &[usize]) -> Call<'_, ()> {
+        self.hold_op(config, token, "release", ids, |_| Ok(()))
+    }
+
+    fn hold_op(
+        &self,
+        config: &Config,
+        token: &str,
+        op: &str,
+        ids: &[usize],
+        decode: fn(Reply) -> Result<()>,
+    ) -> Call<'_, ()> {
+        let mut args = vec![
+            token.to_string(),
+            op.to_string(),
+            config.lease_ms().to_string(),
+        ];
+        args.extend(ids.iter().map(usize::to_string));
+        self.call(config, &scripts().hold_op, None, args, decode)
+    }
+
+    /// Frees the tickets' seats, all or none; `None` (nothing to send) for no
+    /// tickets.
+    pub(crate) fn cancel_many<'a>(
+        &'a self,
+        config: &Config,
+        tickets: &[Ticket],
+        rid: &'a RequestId,
+    ) -> Result<Option<Call<'a, ()>>> {
+        if tickets.is_empty() {
+            return Ok(None);
+        }
+        if let Some(t) = tickets.iter().find(|t| t.id() >= self.capacity) {
+            return Err(Error::NotBooked { seat: t.id() });
+        }
+        let pairs: Vec<String> = tickets
+            .iter()
+            .map(|t| format!("{}:{}", t.id(), t.token()))
+            .collect();
+        let sig = format!("cancel {}", pairs.join(","));
+        let args: Vec<String> = tickets
+            .iter()
+            .flat_map(|t| [t.id().to_string(), t.token().to_string()])
+            .collect();
+        let decode = |r: Reply| match (r.word(0), r.word(1)) {
+            ("ok", _) => Ok(()),
+            ("E", "notbooked") => Err(Error::NotBooked {
+                seat: r.num(2)? as usize,
+            }),
+            _ => Err(r.protocol()),
+        };
+        Ok(Some(self.call(
+            config,
+            &scripts().cancel,
+            Some((rid, sig)),
+            args,
+            decode,
+        )))
+    }
+
+    /// A seat script's call. `args` follow `ARGV[1]` (signature) and `ARGV[2]`
+    /// (reply TTL); with a request id, its key is the fifth key.
+    fn call<'a, T>(
+        &'a self,
+        config: &Config,
+        script: &'static Script,
+        rid: Option<(&'a RequestId, String)>,
+        args: Vec<String>,
+        decode: impl FnOnce(Reply) -> Result<T> + Send + 'a,
+    ) -> Call<'a, T> {
+        let mut keys: Vec<String> = self.keys.to_vec();
+        let mut argv = Vec::with_capacity(args.len() + 2);
+        match &rid {
+            Some((id, sig)) => {
+                keys.push(key(&self.name, &format!("req:{}", id.as_str())));
+                argv.push(sig.clone());
+            }
+            None => argv.push(String::new()),
+        }
+        argv.push(config.reply_ttl_ms().to_string());
+        argv.extend(args);
+        let rid = rid.map(|(r, _)| r);
+        Call::new(script, keys, argv, (&self.name, KIND), rid, decode)
+    }
+
+    /// `Debug` of a handle called `what` on this pool.
+    pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>, what: &str, c: &Config) -> fmt::Result {
+        f.debug_struct(what)
+            .field("name", &self.name)
+            .field("capacity", &self.capacity)
+            .field("config", c)
+            .finish()
+    }
+}
+
+/// A pool as its holds see it: a name for `Debug`, and how a hold dropped
+/// while live gives its seats back (a blocking call, or a spawned task).
+pub(crate) trait HoldPool {
+    fn pool_name(&self) -> &str;
+    fn release_dropped(&self, seats: &HeldSeats);
+}
+
+/// What a hold of either client keeps: its pool (a borrow or a clone), its
+/// seats and token, and whether it still holds them; dropped while it does, it
+/// releases them.
+pub(crate) struct Held<P: HoldPool> {
+    pub(crate) pool: P,
+    pub(crate) seats: HeldSeats,
+    pub(crate) live: bool,
+}
+
+impl<P: HoldPool> Held<P> {
+    pub(crate) fn new(pool: P, seats: HeldSeats) -> Self {
+        Self {
+            pool,
+            seats,
+            live: true,
+        }
+    }
+}
+
+impl<P: HoldPool> Drop for Held<P> {
+    fn drop(&mut self) {
+        if self.live {
+            self.pool.release_dropped(&self.seats);
+        }
+    }
+}
+
+impl<P: HoldPool> fmt::Debug for Held<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Held")
+            .field("pool", &self.pool.pool_name())
+            .field("ids", &self.seats.ids())
+            .field("token", &self.seats.token())
+            .finish()
+    }
+}
+
+/// Confirm's and renew's reply: `ok`, or the first seat no longer held.
+fn expired_or_ok(r: Reply) -> Result<()> {
+    match (r.word(0), r.word(1)) {
+        ("ok", _) => Ok(()),
+        ("E", "expired") => Err(Error::HoldExpired {
+            seat: r.num(2)? as usize,
+        }),
+        _ => Err(r.protocol()),
+    }
+}
+
+/// The tickets a confirmed group becomes.
+pub(crate) fn tickets(seats: &HeldSeats) -> Vec<Ticket> {
+    seats
+        .ids()
+        .iter()
+        .map(|&id| Ticket::from_parts(id, seats.token()))
+        .collect()
 }
 
 /// A seat pool kept on a Redis server: the same operations as
@@ -239,78 +556,47 @@ fn scripts() -> &'static Scripts {
 /// # Ok::<(), racefree_redis::Error>(())
 /// ```
 pub struct RedisSeatPool {
-    name: String,
-    keys: [String; 4],
-    capacity: usize,
+    spec: SeatSpec,
     conn: Conn,
 }
 
 impl fmt::Debug for RedisSeatPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisSeatPool")
-            .field("name", &self.name)
-            .field("capacity", &self.capacity)
-            .field("config", &self.conn.config)
-            .finish()
+        self.spec.debug(f, "RedisSeatPool", &self.conn.config)
     }
 }
 
 impl RedisSeatPool {
-    /// Creates a pool of `capacity` free seats named `name` on the server at
-    /// `conn_info` (a `redis://host:port/db` URL or any
-    /// [`IntoConnectionInfo`]).
-    ///
-    /// # Errors
-    /// [`Error::AlreadyExists`] if the name is taken (see
-    /// [`open_or_create`](Self::open_or_create)); [`Error::ZeroCapacity`],
-    /// [`Error::CapacityTooLarge`], [`Error::BadName`]; [`Error::Unreachable`].
-    ///
-    /// ```no_run
-    /// let pool = racefree_redis::RedisSeatPool::create("redis://127.0.0.1/", "gate-7", 180)?;
-    /// assert_eq!(pool.capacity(), 180);
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        capacity: usize,
-    ) -> Result<Self> {
-        let (pool, created) = Self::create_inner(conn_info, name, capacity)?;
-        if created {
-            Ok(pool)
-        } else {
-            Err(Error::AlreadyExists {
-                name: name.to_string(),
-            })
-        }
-    }
-
-    /// Opens the pool `name`, or creates it with `capacity` seats if there is none.
-    ///
-    /// # Errors
-    /// [`Error::CapacityMismatch`] when it exists with another capacity; as
-    /// [`create`](Self::create) otherwise.
-    ///
-    /// ```no_run
-    /// let pool = racefree_redis::RedisSeatPool::open_or_create("redis://127.0.0.1/", "gate-7", 180)?;
-    /// # Ok::<(), racefree_redis::Error>(())
-    /// ```
-    pub fn open_or_create<T: IntoConnectionInfo>(
-        conn_info: T,
-        name: &str,
-        capacity: usize,
-    ) -> Result<Self> {
-        let (mut pool, _) = Self::create_inner(conn_info, name, capacity)?;
-        let found = pool.fetch_capacity()?;
-        if found != capacity {
-            return Err(Error::CapacityMismatch {
-                name: name.to_string(),
-                expected: capacity as u64,
-                found: found as u64,
-            });
-        }
-        pool.capacity = found;
-        Ok(pool)
+    constructor! {
+        []
+        /// Creates a pool of `capacity` free seats named `name` on the server at
+        /// `conn_info` (a `redis://host:port/db` URL or any
+        /// [`IntoConnectionInfo`]).
+        ///
+        /// # Errors
+        /// [`Error::AlreadyExists`] if the name is taken (see
+        /// [`open_or_create`](Self::open_or_create)); [`Error::ZeroCapacity`],
+        /// [`Error::CapacityTooLarge`], [`Error::BadName`]; [`Error::Unreachable`].
+        ///
+        /// ```no_run
+        /// let pool = racefree_redis::RedisSeatPool::create("redis://127.0.0.1/", "gate-7", 180)?;
+        /// assert_eq!(pool.capacity(), 180);
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        create(conn_info, name, capacity: usize) =>
+            Self::create_inner(conn_info, name, capacity, true);
+        /// Opens the pool `name`, or creates it with `capacity` seats if there is none.
+        ///
+        /// # Errors
+        /// [`Error::CapacityMismatch`] when it exists with another capacity; as
+        /// [`create`](Self::create) otherwise.
+        ///
+        /// ```no_run
+        /// let pool = racefree_redis::RedisSeatPool::open_or_create("redis://127.0.0.1/", "gate-7", 180)?;
+        /// # Ok::<(), racefree_redis::Error>(())
+        /// ```
+        open_or_create(conn_info, name, capacity: usize) =>
+            Self::create_inner(conn_info, name, capacity, false);
     }
 
     /// Opens an existing pool; its capacity is read from the server.
@@ -325,9 +611,10 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn open<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
-        let mut pool = Self::handle(conn_info, name)?;
-        pool.capacity = pool.fetch_capacity()?;
-        Ok(pool)
+        let mut spec = SeatSpec::open(name)?;
+        let conn = Conn::open(conn_info, Config::default())?;
+        spec.capacity = conn.run(spec.info(&conn.config))?.0;
+        Ok(Self { spec, conn })
     }
 
     /// Replaces this handle's [`Config`] (lease, timeouts, retries).
@@ -352,12 +639,12 @@ impl RedisSeatPool {
 
     /// The pool's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.spec.name
     }
 
     /// Number of seats (fixed at creation).
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.spec.capacity
     }
 
     /// Seats neither held nor booked right now (holds whose lease is over count
@@ -373,8 +660,7 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn available(&self) -> Result<usize> {
-        let r = self.call(&scripts().info, None, vec![])?;
-        Ok(r.num(2)? as usize)
+        Ok(self.conn.run(self.spec.info(&self.conn.config))?.1)
     }
 
     /// Holds any free seat, or `Ok(None)` when every seat is held or booked at
@@ -411,17 +697,7 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_with(&self, rid: &RequestId) -> Result<Option<Hold<'_>>> {
-        let r = self.reserve(rid, "any", 0)?;
-        match r.word(0) {
-            "none" => Ok(None),
-            "ok" => Ok(Some(Hold {
-                pool: self,
-                id: r.num(1)? as usize,
-                token: rid.as_str().to_string(),
-                live: true,
-            })),
-            _ => Err(r.protocol()),
-        }
+        Ok(self.reserve(Want::Any, rid)?.map(|seats| self.hold(seats)))
     }
 
     /// Holds seat `id`, or `Ok(None)` when it is held or booked.
@@ -454,27 +730,9 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_seat_with(&self, id: usize, rid: &RequestId) -> Result<Option<Hold<'_>>> {
-        if id >= self.capacity {
-            return Err(Error::SeatOutOfRange {
-                id,
-                capacity: self.capacity,
-            });
-        }
-        let r = self.reserve(rid, "seat", id)?;
-        match r.word(0) {
-            "taken" => Ok(None),
-            "ok" if r.num(1)? == id as u64 => Ok(Some(Hold {
-                pool: self,
-                id,
-                token: rid.as_str().to_string(),
-                live: true,
-            })),
-            "E" if r.word(1) == "range" => Err(Error::SeatOutOfRange {
-                id,
-                capacity: self.capacity,
-            }),
-            _ => Err(r.protocol()),
-        }
+        Ok(self
+            .reserve(Want::Seat(id), rid)?
+            .map(|seats| self.hold(seats)))
     }
 
     /// Holds `k` seats all or nothing: `Ok(None)` (and nothing held) when fewer
@@ -509,31 +767,9 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn try_reserve_many_with(&self, k: usize, rid: &RequestId) -> Result<Option<Holds<'_>>> {
-        if k == 0 || k > self.capacity {
-            return Err(Error::BadGroupSize {
-                k,
-                capacity: self.capacity,
-            });
-        }
-        let r = self.reserve(rid, "many", k)?;
-        match r.word(0) {
-            "none" => Ok(None),
-            "ok" if r.words.len() == k + 1 => {
-                let ids = (1..=k)
-                    .map(|i| r.num(i).map(|v| v as usize))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(Some(Holds {
-                    pool: self,
-                    seats: HeldSeats::from_parts(ids, rid.as_str()),
-                    live: true,
-                }))
-            }
-            "E" if r.word(1) == "groupsize" => Err(Error::BadGroupSize {
-                k,
-                capacity: self.capacity,
-            }),
-            _ => Err(r.protocol()),
-        }
+        Ok(self
+            .reserve(Want::Many(k), rid)?
+            .map(|seats| Holds(self.hold(seats))))
     }
 
     /// Releases a confirmed seat. `Ticket` is not `Clone`, so one ticket cancels
@@ -602,148 +838,53 @@ impl RedisSeatPool {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn cancel_many_with(&self, tickets: Vec<Ticket>, rid: &RequestId) -> Result<()> {
-        if tickets.is_empty() {
-            return Ok(());
-        }
-        if let Some(t) = tickets.iter().find(|t| t.id() >= self.capacity) {
-            return Err(Error::NotBooked { seat: t.id() });
-        }
-        let pairs: Vec<String> = tickets
-            .iter()
-            .map(|t| format!("{}:{}", t.id(), t.token()))
-            .collect();
-        let sig = format!("cancel {}", pairs.join(","));
-        let args: Vec<String> = tickets
-            .iter()
-            .flat_map(|t| [t.id().to_string(), t.token().to_string()])
-            .collect();
-        let r = self.call(&scripts().cancel, Some((rid, sig)), args)?;
-        match (r.word(0), r.word(1)) {
-            ("ok", _) => Ok(()),
-            ("E", "notbooked") => Err(Error::NotBooked {
-                seat: r.num(2)? as usize,
-            }),
-            _ => Err(r.protocol()),
+        match self.spec.cancel_many(&self.conn.config, &tickets, rid)? {
+            Some(call) => self.conn.run(call),
+            None => Ok(()),
         }
     }
 
     // ------------------------------------------------------------ internals
 
-    fn handle<T: IntoConnectionInfo>(conn_info: T, name: &str) -> Result<Self> {
-        check_name(name)?;
-        Ok(Self {
-            name: name.to_string(),
-            keys: [
-                key(name, "meta"),
-                key(name, "bits"),
-                key(name, "holds"),
-                key(name, "owner"),
-            ],
-            capacity: 0,
-            conn: Conn::open(conn_info, Config::default())?,
-        })
-    }
-
     fn create_inner<T: IntoConnectionInfo>(
         conn_info: T,
         name: &str,
         capacity: usize,
-    ) -> Result<(Self, bool)> {
-        if capacity == 0 {
-            return Err(Error::ZeroCapacity);
-        }
-        if capacity > MAX_CAPACITY {
-            return Err(Error::CapacityTooLarge { capacity });
-        }
-        let mut pool = Self::handle(conn_info, name)?;
-        let keys: Vec<&str> = pool.keys.iter().map(String::as_str).collect();
-        let reply = pool.conn.script(
-            &scripts().create,
-            &keys,
-            &[capacity.to_string(), String::new()],
-        )?;
-        let r = Reply::parse(reply, name, "seat pool", None)?;
-        pool.capacity = capacity;
-        match r.word(0) {
-            "created" => Ok((pool, true)),
-            "exists" => Ok((pool, false)),
-            _ => Err(r.protocol()),
-        }
+        exclusive: bool,
+    ) -> Result<Self> {
+        let spec = SeatSpec::new(name, capacity)?;
+        let conn = Conn::open(conn_info, Config::default())?;
+        conn.run(spec.create(exclusive))?;
+        Ok(Self { spec, conn })
     }
 
-    fn fetch_capacity(&self) -> Result<usize> {
-        let r = self.call(&scripts().info, None, vec![])?;
-        Ok(r.num(1)? as usize)
+    fn reserve(&self, want: Want, rid: &RequestId) -> Result<Option<HeldSeats>> {
+        self.conn
+            .run(self.spec.reserve(&self.conn.config, want, rid)?)
     }
 
-    fn reserve(&self, rid: &RequestId, what: &str, n: usize) -> Result<Reply> {
-        let sig = format!("reserve {what} {n}");
-        let args = vec![
-            rid.as_str().to_string(),
-            self.conn.config.lease_ms().to_string(),
-            what.to_string(),
-            n.to_string(),
-        ];
-        self.call(&scripts().reserve, Some((rid, sig)), args)
+    /// The hold on one seat.
+    fn hold(&self, seats: HeldSeats) -> Hold<'_> {
+        Hold(Held::new(self, seats))
     }
 
-    /// Runs a seat script. `args` follow `ARGV[1]` (signature) and `ARGV[2]`
-    /// (reply TTL); with a request id, its key is the fifth key.
-    fn call(
-        &self,
-        script: &Script,
-        rid: Option<(&RequestId, String)>,
-        args: Vec<String>,
-    ) -> Result<Reply> {
-        let mut keys: Vec<String> = self.keys.to_vec();
-        let mut argv = Vec::with_capacity(args.len() + 2);
-        match &rid {
-            Some((id, sig)) => {
-                keys.push(key(&self.name, &format!("req:{}", id.as_str())));
-                argv.push(sig.clone());
-            }
-            None => argv.push(String::new()),
-        }
-        argv.push(self.conn.config.reply_ttl_ms().to_string());
-        argv.extend(args);
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let reply = self.conn.script(script, &keys, &argv)?;
-        Reply::parse(reply, &self.name, "seat pool", rid.map(|(r, _)| r))
+    /// Frees the seats `ids` still held under `token`.
+    fn release(&self, seats: &HeldSeats) -> Result<()> {
+        let (token, ids) = (seats.token(), seats.ids());
+        self.conn
+            .run(self.spec.release(&self.conn.config, token, ids))
     }
 
-    fn hold_op(&self, token: &str, op: &str, ids: &[usize]) -> Result<Reply> {
-        let mut args = vec![
-            token.to_string(),
-            op.to_string(),
-            self.conn.config.lease_ms().to_string(),
-        ];
-        args.extend(ids.iter().map(usize::to_string));
-        self.call(&scripts().hold_op, None, args)
+    fn renew(&self, seats: &HeldSeats) -> Result<()> {
+        let (token, ids) = (seats.token(), seats.ids());
+        self.conn
+            .run(self.spec.renew(&self.conn.config, token, ids))
     }
 
-    fn confirm_ids(&self, token: &str, ids: &[usize], rid: &RequestId) -> Result<()> {
-        let list: Vec<String> = ids.iter().map(usize::to_string).collect();
-        let sig = format!("confirm {token} {}", list.join(","));
-        let mut args = vec![token.to_string()];
-        args.extend(list);
-        let r = self.call(&scripts().confirm, Some((rid, sig)), args)?;
-        match (r.word(0), r.word(1)) {
-            ("ok", _) => Ok(()),
-            ("E", "expired") => Err(Error::HoldExpired {
-                seat: r.num(2)? as usize,
-            }),
-            _ => Err(r.protocol()),
-        }
-    }
-
-    fn expired_or(&self, r: Reply) -> Result<()> {
-        match (r.word(0), r.word(1)) {
-            ("ok", _) => Ok(()),
-            ("E", "expired") => Err(Error::HoldExpired {
-                seat: r.num(2)? as usize,
-            }),
-            _ => Err(r.protocol()),
-        }
+    fn confirm(&self, seats: &HeldSeats, rid: &RequestId) -> Result<()> {
+        let (token, ids) = (seats.token(), seats.ids());
+        self.conn
+            .run(self.spec.confirm(&self.conn.config, token, ids, rid))
     }
 }
 
@@ -759,33 +900,19 @@ impl RedisSeatPool {
 /// # Ok::<(), racefree_redis::Error>(())
 /// ```
 #[must_use = "dropping a Hold releases its seat"]
-pub struct Hold<'a> {
-    pool: &'a RedisSeatPool,
-    id: usize,
-    token: String,
-    live: bool,
-}
-
-impl fmt::Debug for Hold<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hold")
-            .field("pool", &self.pool.name)
-            .field("id", &self.id)
-            .field("token", &self.token)
-            .finish()
-    }
-}
+#[derive(Debug)]
+pub struct Hold<'a>(Held<&'a RedisSeatPool>);
 
 impl Hold<'_> {
     /// The seat's id.
     pub fn id(&self) -> usize {
-        self.id
+        self.0.seats.ids()[0]
     }
 
     /// The hold token (the id of the request that made it) that fences
     /// [`confirm`](Self::confirm) and [`renew`](Self::renew).
     pub fn token(&self) -> &str {
-        &self.token
+        self.0.seats.token()
     }
 
     /// Books the seat: the hold becomes a [`Ticket`] with no lease.
@@ -817,10 +944,9 @@ impl Hold<'_> {
     /// let ticket = hold.confirm_with(&racefree_redis::RequestId::new())?;
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
-    pub fn confirm_with(mut self, rid: &RequestId) -> Result<Ticket> {
-        self.pool.confirm_ids(&self.token, &[self.id], rid)?;
-        self.live = false;
-        Ok(Ticket::from_parts(self.id, std::mem::take(&mut self.token)))
+    pub fn confirm_with(self, rid: &RequestId) -> Result<Ticket> {
+        let mut tickets = self.confirm_seats(rid)?;
+        Ok(tickets.remove(0))
     }
 
     /// Starts a fresh lease of [`Config::lease`] from now (server clock).
@@ -835,8 +961,7 @@ impl Hold<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn renew(&self) -> Result<()> {
-        let r = self.pool.hold_op(&self.token, "renew", &[self.id])?;
-        self.pool.expired_or(r)
+        self.0.pool.renew(&self.0.seats)
     }
 
     /// Releases the seat now and reports whether the server could be told.
@@ -850,18 +975,16 @@ impl Hold<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn release(mut self) -> Result<()> {
-        self.live = false;
-        self.pool
-            .hold_op(&self.token, "release", &[self.id])
-            .map(drop)
+        self.0.live = false;
+        self.0.pool.release(&self.0.seats)
     }
-}
 
-impl Drop for Hold<'_> {
-    fn drop(&mut self) {
-        if self.live {
-            let _ = self.pool.hold_op(&self.token, "release", &[self.id]);
-        }
+    /// Confirms every seat held; the hold is spent either way (on an error its
+    /// drop releases what is still held).
+    fn confirm_seats(mut self, rid: &RequestId) -> Result<Vec<Ticket>> {
+        self.0.pool.confirm(&self.0.seats, rid)?;
+        self.0.live = false;
+        Ok(tickets(&self.0.seats))
     }
 }
 
@@ -877,21 +1000,8 @@ impl Drop for Hold<'_> {
 /// # Ok::<(), racefree_redis::Error>(())
 /// ```
 #[must_use = "dropping Holds releases its seats"]
-pub struct Holds<'a> {
-    pool: &'a RedisSeatPool,
-    seats: HeldSeats,
-    live: bool,
-}
-
-impl fmt::Debug for Holds<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Holds")
-            .field("pool", &self.pool.name)
-            .field("ids", &self.seats.ids())
-            .field("token", &self.seats.token())
-            .finish()
-    }
-}
+#[derive(Debug)]
+pub struct Holds<'a>(Hold<'a>);
 
 /// The group's seats and token: [`ids`](HeldSeats::ids) (ascending),
 /// [`len`](HeldSeats::len), [`is_empty`](HeldSeats::is_empty) (always
@@ -909,7 +1019,7 @@ impl std::ops::Deref for Holds<'_> {
     type Target = HeldSeats;
 
     fn deref(&self) -> &HeldSeats {
-        &self.seats
+        &(self.0).0.seats
     }
 }
 
@@ -928,7 +1038,7 @@ impl Holds<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn confirm(self) -> Result<Vec<Ticket>> {
-        self.confirm_with(&RequestId::new())
+        self.0.confirm_seats(&RequestId::new())
     }
 
     /// [`confirm`](Self::confirm) under your request id.
@@ -942,16 +1052,8 @@ impl Holds<'_> {
     /// let tickets = g.confirm_with(&racefree_redis::RequestId::new())?;
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
-    pub fn confirm_with(mut self, rid: &RequestId) -> Result<Vec<Ticket>> {
-        self.pool
-            .confirm_ids(self.seats.token(), self.seats.ids(), rid)?;
-        self.live = false;
-        Ok(self
-            .seats
-            .ids()
-            .iter()
-            .map(|&id| Ticket::from_parts(id, self.seats.token()))
-            .collect())
+    pub fn confirm_with(self, rid: &RequestId) -> Result<Vec<Ticket>> {
+        self.0.confirm_seats(rid)
     }
 
     /// Starts a fresh lease for every seat of the group.
@@ -966,10 +1068,7 @@ impl Holds<'_> {
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
     pub fn renew(&self) -> Result<()> {
-        let r = self
-            .pool
-            .hold_op(self.seats.token(), "renew", self.seats.ids())?;
-        self.pool.expired_or(r)
+        self.0.renew()
     }
 
     /// Releases every seat of the group now.
@@ -982,20 +1081,17 @@ impl Holds<'_> {
     /// pool.try_reserve_many(2)?.expect("2 free").release()?;
     /// # Ok::<(), racefree_redis::Error>(())
     /// ```
-    pub fn release(mut self) -> Result<()> {
-        self.live = false;
-        self.pool
-            .hold_op(self.seats.token(), "release", self.seats.ids())
-            .map(drop)
+    pub fn release(self) -> Result<()> {
+        self.0.release()
     }
 }
 
-impl Drop for Holds<'_> {
-    fn drop(&mut self) {
-        if self.live {
-            let _ = self
-                .pool
-                .hold_op(self.seats.token(), "release", self.seats.ids());
-        }
+impl HoldPool for &RedisSeatPool {
+    fn pool_name(&self) -> &str {
+        &self.spec.name
+    }
+
+    fn release_dropped(&self, seats: &HeldSeats) {
+        let _ = self.release(seats);
     }
 }

@@ -7,7 +7,8 @@
 //!    still booked, nothing is booked twice, counters kept every acknowledged
 //!    step;
 //! 3. a call whose reply is lost to a client-side timeout, retried with the same
-//!    request id (by hand and automatically): it acts once.
+//!    request id (by hand and automatically): it acts once — on the blocking
+//!    and (feature `tokio`) the async client.
 
 mod common;
 
@@ -170,10 +171,7 @@ fn server_killed_and_restarted_keeps_every_confirmed_ticket() {
 /// not act a second time.
 #[test]
 fn call_retried_after_a_timeout_acts_once() {
-    let srv = RedisServer::start_with(ServerOptions {
-        extra_args: vec!["--enable-debug-command".into(), "local".into()],
-        ..ServerOptions::default()
-    });
+    let srv = debug_server();
     let url = srv.url();
     let counter = RedisCounter::create(url.as_str(), "t-ids", 100).unwrap();
     let pool = RedisSeatPool::create(url.as_str(), "t-pool", 3).unwrap();
@@ -248,6 +246,14 @@ fn call_retried_after_a_timeout_acts_once() {
     );
 }
 
+/// A server that takes `DEBUG SLEEP` (from 127.0.0.1).
+fn debug_server() -> RedisServer {
+    RedisServer::start_with(ServerOptions {
+        extra_args: vec!["--enable-debug-command".into(), "local".into()],
+        ..ServerOptions::default()
+    })
+}
+
 /// Runs `f` while the server sleeps for 1.5 s (`DEBUG SLEEP` sent on its own
 /// connection first; the pause before `f` only makes it likely that the server is
 /// already asleep — the assertions hold either way).
@@ -265,4 +271,46 @@ fn frozen<T>(url: &str, f: impl FnOnce() -> T) -> T {
         sleeper.join().unwrap();
         out
     })
+}
+
+/// Fault 3 on the async client (feature `tokio`): a reply lost to the response
+/// timeout, then the same request id again, by hand and by the handle's own
+/// retries (each on a fresh multiplexed connection): one addition each.
+#[cfg(feature = "tokio")]
+#[test]
+fn async_call_retried_after_a_timeout_acts_once() {
+    use racefree_redis::aio::AsyncRedisCounter;
+    let srv = debug_server();
+    let url = srv.url();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let quick = Duration::from_millis(300);
+    let counter = rt.block_on(AsyncRedisCounter::create(url.as_str(), "at-ids", 100));
+    let counter = counter.unwrap();
+    let impatient = counter
+        .clone()
+        .with_config(Config::default().timeout(quick).retries(0));
+    rt.block_on(impatient.get()).unwrap(); // a warm connection: only the reply is lost
+
+    let rid = RequestId::new();
+    let first = frozen(&url, || rt.block_on(impatient.add_with(5, &rid)));
+    println!("first async add: {first:?}");
+    let before_retry = rt.block_on(counter.get()).unwrap();
+    assert!(before_retry == 100 || before_retry == 105);
+    let again = rt.block_on(impatient.add_with(5, &rid));
+    assert_eq!(again.unwrap(), 100, "the retry acted again");
+    assert_eq!(rt.block_on(counter.get()).unwrap(), 105);
+
+    let patient = counter.with_config(Config::default().timeout(quick).retries(20));
+    let before = rt.block_on(patient.get()).unwrap();
+    let prev = frozen(&url, || rt.block_on(patient.add(7))).unwrap();
+    assert_eq!(prev, before);
+    assert_eq!(
+        rt.block_on(patient.get()).unwrap(),
+        before + 7,
+        "an automatic retry acted twice"
+    );
 }

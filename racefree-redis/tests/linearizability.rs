@@ -6,7 +6,9 @@
 //! server is the control: the checker must reject it.
 //!
 //! `lin_redis_seat_pool_across_processes` checks the pool with histories from
-//! several OS processes (this binary re-run as clients) instead of threads.
+//! several OS processes (this binary re-run as clients) instead of threads;
+//! `lin_redis_seat_pool_async_client` (feature `tokio`) the async pool, each
+//! worker thread driving its calls with `block_on` on one shared runtime.
 //!
 //! Leases are the default 30 s, far longer than a round, so no hold lapses inside
 //! one. `LIN_ROUNDS=n` overrides the round counts.
@@ -23,6 +25,8 @@ use racefree_conformance::subjects::{
     BoundedLike, CounterLike, PoolLike,
 };
 use racefree_conformance::support::fresh_name;
+#[cfg(feature = "tokio")]
+use racefree_redis::aio::{AsyncHold, AsyncHolds, AsyncRedisSeatPool};
 use racefree_redis::redis::{self, Commands};
 use racefree_redis::{Hold, Holds, RedisBoundedCounter, RedisCounter, RedisSeatPool, Ticket};
 use std::sync::Mutex;
@@ -35,22 +39,23 @@ fn fresh(prefix: &str) -> String {
 
 struct Pool(RedisSeatPool);
 
-enum Booking<'a> {
-    One(Hold<'a>),
-    Group(Holds<'a>),
+/// A booking of either client: one seat's hold `H`, a group's `G`, or tickets.
+enum Booking<H, G> {
+    One(H),
+    Group(G),
     Tickets(Vec<Ticket>),
 }
 
 impl PoolLike for Pool {
-    type Held<'a> = Booking<'a>;
+    type Held<'a> = Booking<Hold<'a>, Holds<'a>>;
     fn capacity(&self) -> usize {
         self.0.capacity()
     }
-    fn try_reserve(&self) -> Option<(usize, Booking<'_>)> {
+    fn try_reserve(&self) -> Option<(usize, Self::Held<'_>)> {
         let h = self.0.try_reserve().expect("try_reserve")?;
         Some((h.id(), Booking::One(h)))
     }
-    fn try_reserve_seat(&self, id: usize) -> Result<Booking<'_>, SeatErr> {
+    fn try_reserve_seat(&self, id: usize) -> Result<Self::Held<'_>, SeatErr> {
         match self.0.try_reserve_seat(id) {
             Ok(Some(h)) => Ok(Booking::One(h)),
             Ok(None) => Err(SeatErr::Taken),
@@ -58,18 +63,18 @@ impl PoolLike for Pool {
             Err(e) => panic!("try_reserve_seat: {e}"),
         }
     }
-    fn try_reserve_many(&self, k: usize) -> Option<(Vec<usize>, Booking<'_>)> {
+    fn try_reserve_many(&self, k: usize) -> Option<(Vec<usize>, Self::Held<'_>)> {
         let g = self.0.try_reserve_many(k).expect("try_reserve_many")?;
         Some((g.ids().to_vec(), Booking::Group(g)))
     }
-    fn confirm<'a>(&'a self, held: Booking<'a>) -> Booking<'a> {
+    fn confirm<'a>(&'a self, held: Self::Held<'a>) -> Self::Held<'a> {
         match held {
             Booking::One(h) => Booking::Tickets(vec![h.confirm().expect("confirm")]),
             Booking::Group(g) => Booking::Tickets(g.confirm().expect("confirm group")),
             t => t,
         }
     }
-    fn release<'a>(&'a self, held: Booking<'a>) {
+    fn release<'a>(&'a self, held: Self::Held<'a>) {
         match held {
             Booking::One(h) => h.release().expect("release"),
             Booking::Group(g) => g.release().expect("release group"),
@@ -79,6 +84,64 @@ impl PoolLike for Pool {
     }
     fn available(&self) -> usize {
         self.0.available().expect("available")
+    }
+}
+
+/// The async pool (feature `tokio`) in the same workload: each worker thread
+/// drives its calls to completion with `block_on` on one shared multi-thread
+/// runtime, where the handle's connection lives.
+#[cfg(feature = "tokio")]
+struct AsyncPool {
+    pool: AsyncRedisSeatPool,
+    rt: &'static tokio::runtime::Runtime,
+}
+
+#[cfg(feature = "tokio")]
+impl PoolLike for AsyncPool {
+    type Held<'a> = Booking<AsyncHold, AsyncHolds>;
+    fn capacity(&self) -> usize {
+        self.pool.capacity()
+    }
+    fn try_reserve(&self) -> Option<(usize, Self::Held<'_>)> {
+        let h = self
+            .rt
+            .block_on(self.pool.try_reserve())
+            .expect("reserve")?;
+        Some((h.id(), Booking::One(h)))
+    }
+    fn try_reserve_seat(&self, id: usize) -> Result<Self::Held<'_>, SeatErr> {
+        match self.rt.block_on(self.pool.try_reserve_seat(id)) {
+            Ok(h) => h.map(Booking::One).ok_or(SeatErr::Taken),
+            Err(racefree_redis::Error::SeatOutOfRange { .. }) => Err(SeatErr::OutOfRange),
+            Err(e) => panic!("try_reserve_seat: {e}"),
+        }
+    }
+    fn try_reserve_many(&self, k: usize) -> Option<(Vec<usize>, Self::Held<'_>)> {
+        let g = self
+            .rt
+            .block_on(self.pool.try_reserve_many(k))
+            .expect("many")?;
+        Some((g.ids().to_vec(), Booking::Group(g)))
+    }
+    fn confirm<'a>(&'a self, held: Self::Held<'a>) -> Self::Held<'a> {
+        let tickets = match held {
+            Booking::One(h) => self.rt.block_on(h.confirm()).map(|t| vec![t]),
+            Booking::Group(g) => self.rt.block_on(g.confirm()),
+            Booking::Tickets(ts) => Ok(ts),
+        };
+        Booking::Tickets(tickets.expect("confirm"))
+    }
+    fn release<'a>(&'a self, held: Self::Held<'a>) {
+        let released = match held {
+            Booking::One(h) => self.rt.block_on(h.release()),
+            Booking::Group(g) => self.rt.block_on(g.release()),
+            // One atomic step for the whole group, as the model's Release says.
+            Booking::Tickets(ts) => self.rt.block_on(self.pool.cancel_many(ts)),
+        };
+        released.expect("release");
+    }
+    fn available(&self) -> usize {
+        self.rt.block_on(self.pool.available()).expect("available")
     }
 }
 
@@ -180,6 +243,40 @@ fn lin_redis_seat_pool() {
     seat_campaign(&url, 8, Shape::new(4, 6, 150));
     // Capacity 3: "full" answers all the time, checked exactly (no slack).
     seat_campaign(&url, 3, Shape::new(4, 6, 150));
+}
+
+/// The async client: the same exact model, histories from worker threads that
+/// each `block_on` their calls on one shared tokio runtime.
+#[cfg(feature = "tokio")]
+#[test]
+fn lin_redis_seat_pool_async_client() {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    let rt = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    });
+    let srv = server();
+    let url = srv.url();
+    for capacity in [8, 3] {
+        let (tally, _) = pool_campaign(
+            &format!("AsyncRedisSeatPool({capacity}) exact model"),
+            Shape::new(4, 6, 100),
+            0,
+            || {
+                let name = fresh("lin-async-pool");
+                let pool = rt.block_on(AsyncRedisSeatPool::create(url.as_str(), &name, capacity));
+                AsyncPool {
+                    pool: pool.unwrap(),
+                    rt,
+                }
+            },
+            Expect::Linearizable,
+        );
+        assert_eq!(tally.histories, Shape::new(4, 6, 100).rounds);
+    }
 }
 
 #[test]

@@ -26,3 +26,16 @@ pub fn raw(url: &str) -> redis::Connection {
         .and_then(|c| c.get_connection())
         .expect("connect to the test server")
 }
+
+/// Checks that the `(previous, previous + n)` ranges a counter handed out
+/// tile `0..end` with no overlap and no gap (no value handed out twice);
+/// returns `end`.
+pub fn assert_tiles(mut ranges: Vec<(u64, u64)>) -> u64 {
+    ranges.sort_unstable();
+    let mut next = 0;
+    for (lo, hi) in &ranges {
+        assert_eq!(*lo, next, "a value was handed out twice or skipped");
+        next = *hi;
+    }
+    next
+}
