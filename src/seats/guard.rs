@@ -5,7 +5,7 @@ use core::fmt;
 use core::mem::ManuallyDrop;
 use core::num::NonZeroUsize;
 
-use super::raw::Core;
+use super::pool::SeatOwner;
 
 /// One held seat. Dropping it frees the seat; [`confirm`](Seat::confirm) keeps it
 /// booked and turns it into a [`Ticket`].
@@ -28,14 +28,14 @@ use super::raw::Core;
 /// ```
 #[must_use = "dropping a Seat releases it at once; call `confirm` to keep it"]
 pub struct Seat<'a> {
-    core: Core<'a>,
+    pool: &'a dyn SeatOwner,
     id: usize,
 }
 
 impl<'a> Seat<'a> {
     #[inline]
-    pub(crate) fn new(core: Core<'a>, id: usize) -> Self {
-        Self { core, id }
+    pub(crate) fn new(pool: &'a dyn SeatOwner, id: usize) -> Self {
+        Self { pool, id }
     }
 
     /// The seat's id, in `0..capacity`.
@@ -72,14 +72,14 @@ impl<'a> Seat<'a> {
     /// ```
     pub fn confirm(self) -> Ticket {
         let this = ManuallyDrop::new(self);
-        this.core
-            .confirm(this.id, this.core.identity("Seat::confirm"))
+        let core = this.pool.view();
+        core.confirm(this.id, core.identity("Seat::confirm"))
     }
 }
 
 impl Drop for Seat<'_> {
     fn drop(&mut self) {
-        self.core.release_id(self.id);
+        self.pool.release_seat(self.id);
     }
 }
 

@@ -58,8 +58,9 @@ impl<S: SeatStorage + sealed::InProcess> InProcessStorage for S {}
 pub(crate) mod sealed {
     use super::Core;
 
-    /// What a storage provides: the header and the words, as one view.
-    pub trait Storage {
+    /// What a storage provides: the header and the words, as one view. `Sync`:
+    /// a pool is shared by the threads that hold its seats.
+    pub trait Storage: Sync {
         /// The name `Debug` prints for a pool in this storage (its alias).
         const NAME: &'static str;
 
@@ -105,6 +106,30 @@ pub struct SeatPoolIn<S: SeatStorage> {
     /// storage, so every storage gets waiting without a change to its layout.
     #[cfg(feature = "wait")]
     waiters: Waiters,
+}
+
+/// What a held [`Seat`] keeps of its pool: a trait object (two words), not the
+/// pool's seven-word [`Core`] view, so that a `Seat` is three words and cheap to
+/// move (out of a future's `poll`, through an executor). Implemented once, for
+/// every storage; a release costs one indirect call into code made for the
+/// pool's storage.
+pub(crate) trait SeatOwner: Sync {
+    /// Frees seat `id`, held by the caller.
+    fn release_seat(&self, id: usize);
+    /// The pool's view (for the rarer operations on a held seat).
+    fn view(&self) -> Core<'_>;
+}
+
+impl<S: SeatStorage> SeatOwner for SeatPoolIn<S> {
+    #[inline]
+    fn release_seat(&self, id: usize) {
+        self.core().release_id(id);
+    }
+
+    #[inline]
+    fn view(&self) -> Core<'_> {
+        self.core()
+    }
 }
 
 impl<S: SeatStorage> SeatPoolIn<S> {
@@ -195,7 +220,7 @@ impl<S: SeatStorage> SeatPoolIn<S> {
     #[inline]
     pub fn try_reserve(&self) -> Option<Seat<'_>> {
         let core = self.core();
-        core.try_reserve().map(|id| Seat::new(core, id))
+        core.try_reserve().map(|id| Seat::new(self, id))
     }
 
     /// Books seat `id` exactly.
@@ -219,7 +244,7 @@ impl<S: SeatStorage> SeatPoolIn<S> {
     #[inline]
     pub fn try_reserve_seat(&self, id: usize) -> Result<Seat<'_>, SeatError> {
         let core = self.core();
-        core.try_reserve_seat(id).map(|id| Seat::new(core, id))
+        core.try_reserve_seat(id).map(|id| Seat::new(self, id))
     }
 
     /// Books `k` seats, all or nothing: `Some` with exactly `k` seats, or `None`

@@ -388,7 +388,7 @@ impl<'a, S: SeatStorage> Future for ReserveOne<'a, S> {
                 Poll::Pending => return Poll::Pending,
             },
         };
-        Poll::Ready(Seat::new(core, id))
+        Poll::Ready(Seat::new(acquire.pool, id))
     }
 }
 
@@ -494,7 +494,7 @@ impl<S: InProcessStorage> SeatPoolIn<S> {
             Some(id) => id,
             None => self.reserve_blocking_slow(),
         };
-        Seat::new(core, id)
+        Seat::new(self, id)
     }
 
     /// `reserve_blocking` past its fast path: queue and park; the seat's id.
@@ -529,7 +529,7 @@ impl<S: InProcessStorage> SeatPoolIn<S> {
             // A deadline past `Instant`'s range is no deadline.
             None => self.reserve_until(Instant::now().checked_add(timeout))?,
         };
-        Some(Seat::new(core, id))
+        Some(Seat::new(self, id))
     }
 
     /// `reserve_timeout` under loom, which has no clock: the wait gives up at
@@ -543,7 +543,7 @@ impl<S: InProcessStorage> SeatPoolIn<S> {
             Some(id) => id,
             None => self.reserve_until(Some(timer))?,
         };
-        Some(Seat::new(core, id))
+        Some(Seat::new(self, id))
     }
 
     /// `reserve_timeout` past its fast path: queue and park until admitted or
