@@ -463,7 +463,8 @@ fn wait_blocking<S: SeatStorage>(acquire: &mut Acquire<'_, S>, deadline: Deadlin
 /// ([`InProcessStorage`]).
 impl<S: InProcessStorage> SeatPoolIn<S> {
     /// Books a seat, parking the thread until one is free (no spinning while
-    /// parked).
+    /// parked; before it parks, a waiter spins about a microsecond for a
+    /// wakeup that comes soon).
     ///
     /// When nobody waits and a seat is free this is exactly
     /// [`try_reserve`](Self::try_reserve). Otherwise the call queues behind
