@@ -101,8 +101,9 @@ impl Parker {
     #[cfg(not(loom))]
     fn woken_while_spinning(&self) -> bool {
         for _ in 0..SPINS {
-            // Relaxed: see `wake_by_ref`.
-            if self.0.woken.swap(false, Ordering::Relaxed) {
+            // Relaxed: see `wake_by_ref`. Read before the swap, so that the
+            // spin does not take the flag's cache line from the waker.
+            if self.0.woken.load(Ordering::Relaxed) && self.0.woken.swap(false, Ordering::Relaxed) {
                 return true;
             }
             spin_hint();
