@@ -44,10 +44,12 @@ pub(crate) const fn summary_words(capacity: usize) -> usize {
 
 /// The largest bitmap scanned without a summary: a lap over this many words
 /// costs less than keeping the summary up to date when a small pool is nearly
-/// full (measured with `cargo bench --bench seat_scale`). Under loom every pool
-/// keeps one, so that the models' small pools check it.
+/// full (measured with `cargo bench --bench seat_scale`). Under loom a pool of
+/// one word keeps none and a larger one keeps one, so that the models check
+/// both kinds of claim and release: the one-word models without a summary, the
+/// two-word group model with it.
 #[cfg(feature = "alloc")]
-pub(crate) const SUMMARY_MIN_WORDS: usize = if cfg!(loom) { 0 } else { 32 };
+pub(crate) const SUMMARY_MIN_WORDS: usize = if cfg!(loom) { 1 } else { 32 };
 
 /// Everything a pool has besides its words. A storage keeps it next to (or, in
 /// a mapping, in front of) the words; `repr(C)` so that its layout is fixed.
