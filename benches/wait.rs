@@ -17,6 +17,11 @@
 //! - `wait/fast_path_ratio`: the same fast-path comparison as median ratios of
 //!   interleaved bursts (printed; robust to a machine whose load changes during
 //!   the run, which sequential criterion groups are not).
+//! - `wait/peers_ratio`: the `wait/peers` rows the same way: at each thread
+//!   count, each form's bursts in rotating order, the median of each round's
+//!   speed relative to tokio's semaphore (above 1: faster than tokio). The
+//!   figures to quote: sequential criterion groups on a shared machine swing
+//!   by 2x between runs.
 //!
 //! `cargo bench --bench wait`. Times are taken inside the worker threads
 //! (`common::time_threads`); 8 threads on 2 cores are oversubscribed.
@@ -96,6 +101,9 @@ fn time_threads_span(threads: usize, iters: u64, op: impl Fn() + Sync) -> Durati
 /// capacity 64, never full).
 fn fast_path_ratio(_: &mut Criterion) {
     const BURST: u32 = 20_000;
+    if !selected("wait/fast_path_ratio") {
+        return;
+    }
     let pool = SeatPool::new(64);
     let time = |f: &dyn Fn()| {
         let start = Instant::now();
@@ -158,6 +166,95 @@ fn fast_path_ratio(_: &mut Criterion) {
             median(&mut ratios[i])
         );
     }
+}
+
+/// The rows of `wait/peers` as median same-round speed ratios against tokio's
+/// semaphore (the same work per acquire, the same executor for every async
+/// form): 31 rounds of a burst per form at each thread count, in rotating
+/// order. Without waiters (capacity 64) each burst is timed inside its workers
+/// (the slowest worker's time per operation); with waiters (capacity 1) it is
+/// the span over all workers, as in `wait/peers`.
+fn peers_ratio(_: &mut Criterion) {
+    if !selected("wait/peers_ratio") {
+        return;
+    }
+    // One quick pass under `--test` (CI's bench smoke).
+    let quick = std::env::args().any(|a| a == "--test");
+    let rounds = if quick { 2 } else { 31 };
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    // Capacity, its name, and operations per burst (a handoff to a parked
+    // waiter costs microseconds, a free seat nanoseconds).
+    for (capacity, name, burst) in [(64, "no waiters", 20_000_u64), (1, "waiters", 1_000)] {
+        type Form<'f> = (&'static str, &'f (dyn Fn() + Sync));
+        #[cfg(feature = "wait")]
+        let pool = SeatPool::new(capacity);
+        #[cfg(feature = "wait")]
+        let racefree_reserve = || drop(black_box((block_on(pool.reserve()), work())));
+        #[cfg(feature = "wait")]
+        let racefree_blocking = || drop(black_box((pool.reserve_blocking(), work())));
+        let tokio_sem = tokio::sync::Semaphore::new(capacity);
+        let tokio = || drop(black_box((block_on(tokio_sem.acquire()), work())));
+        let async_lock_sem = async_lock::Semaphore::new(capacity);
+        let async_lock = || drop(black_box((block_on(async_lock_sem.acquire()), work())));
+        #[cfg_attr(not(feature = "wait"), allow(unused_mut))]
+        let mut forms: Vec<Form<'_>> = vec![("tokio_semaphore", &tokio)];
+        #[cfg(feature = "wait")]
+        forms.extend([
+            ("racefree_reserve", &racefree_reserve as &(dyn Fn() + Sync)),
+            ("racefree_blocking", &racefree_blocking),
+        ]);
+        forms.push(("async_lock_semaphore", &async_lock));
+        println!(
+            "wait/peers_ratio/{name}: capacity {capacity}, acquire + work + release, median of {rounds} rounds in rotating order"
+        );
+        for threads in THREADS {
+            if capacity == 1 && threads == 1 {
+                continue; // one thread never waits
+            }
+            let mut times: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
+            let mut speed: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
+            for round in 0..rounds {
+                let mut t = vec![0.0; forms.len()];
+                for i in 0..forms.len() {
+                    let at = (i + round) % forms.len();
+                    let op = forms[at].1;
+                    let elapsed = if capacity == 1 {
+                        time_threads_span(threads, burst, op)
+                    } else {
+                        time_threads(threads, burst, |_, _| op())
+                    };
+                    t[at] = elapsed.as_secs_f64() * 1e9 / burst as f64;
+                }
+                for i in 0..forms.len() {
+                    times[i].push(t[i]);
+                    speed[i].push(t[0] / t[i]);
+                }
+            }
+            println!("  {}:", thread_label(threads));
+            for i in 0..forms.len() {
+                println!(
+                    "    {:<22} {:>10.1} ns   speed / tokio = {:.2}",
+                    forms[i].0,
+                    median(&mut times[i]),
+                    median(&mut speed[i])
+                );
+            }
+        }
+    }
+}
+
+/// Whether a printed (non-criterion) benchmark named `name` runs: with no
+/// filter on the command line, or a filter that is part of its name (as
+/// criterion matches its own benchmark ids).
+fn selected(name: &str) -> bool {
+    let mut filters = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .peekable();
+    filters.peek().is_none() || filters.any(|f| name.contains(f.as_str()))
 }
 
 /// The minimal executor every async form runs on: poll; park until woken.
@@ -278,5 +375,5 @@ fn peers(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, fast_path_ratio, fast_path, peers);
+criterion_group!(benches, fast_path_ratio, peers_ratio, fast_path, peers);
 criterion_main!(benches);

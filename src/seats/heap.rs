@@ -8,6 +8,7 @@ use super::bits::words_for;
 use super::pool::{sealed, SeatPoolIn};
 use super::raw::{free_word, summary_words, Core, Header, Word};
 use super::SeatError;
+use crate::sync::{AtomicUsize, Ordering};
 
 /// A bounded pool of `capacity` seats (ids `0..capacity`), any capacity chosen at
 /// run time, its bitmap on the heap (needs `alloc`): the last seat is sold once,
@@ -52,8 +53,9 @@ use super::SeatError;
 /// ```
 pub type SeatPool = SeatPoolIn<HeapStorage>;
 
-/// The storage of a [`SeatPool`]: the header inline, the bitmap words on the
-/// heap, each on a 128-byte line of its own (see "Layout" in the
+/// The storage of a [`SeatPool`]: the header inline; the admission count and
+/// the bitmap words on the heap, each word on a 128-byte line of its own and
+/// the admission count on word 0's line (see "Layout" in the
 /// [module docs](crate::seats)). Built only by `SeatPool::new` and
 /// `SeatPool::try_new`.
 ///
@@ -65,8 +67,7 @@ pub type SeatPool = SeatPoolIn<HeapStorage>;
 /// ```
 pub struct HeapStorage {
     header: Header,
-    /// The bitmap, one logical word every [`STRIDE`] words.
-    words: Box<[Word]>,
+    lines: Lines,
     /// The full-word summary, packed: one bit per logical word (see
     /// `Core::claim`), so that the last free seat of a large pool is found
     /// without reading every word.
@@ -90,15 +91,52 @@ impl sealed::Storage for HeapStorage {
 
     #[inline]
     fn core(&self) -> Core<'_> {
-        Core::new(&self.header, &self.words, STRIDE).with_summary(&self.summary)
+        let (admission, words) = self.lines.split();
+        Core::new(admission, &self.header, words, STRIDE).with_summary(&self.summary)
     }
 }
 
 #[cfg(all(test, not(loom)))]
 impl HeapStorage {
-    /// The whole bitmap, padding included (for the size tests).
+    /// The whole allocation: the bitmap, padding included, and the admission
+    /// count (for the size and layout tests).
     pub(crate) fn bitmap(&self) -> &[Word] {
-        &self.words
+        &self.lines.words
+    }
+
+    /// The addresses of the admission count and of bitmap word 0 (for the
+    /// layout test).
+    pub(crate) fn admission_and_word_0(&self) -> (usize, usize) {
+        let (admission, words) = self.lines.split();
+        (
+            core::ptr::from_ref(admission).addr(),
+            core::ptr::from_ref(&words[0]).addr(),
+        )
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Whatever address the allocator returns, the admission count and bitmap
+    /// word 0 share a 64-byte line (glibc's 16-byte alignment never hits the
+    /// last-word case, so every residue is checked here, not only the ones a
+    /// real allocation shows).
+    #[test]
+    fn admission_count_shares_word_0s_line_at_every_address() {
+        let word = core::mem::size_of::<Word>();
+        for start in (0..256).step_by(word) {
+            let admission = start + admission_index(start) * word;
+            assert_eq!(admission / 64, (admission + word) / 64, "start {start}");
+        }
+        for capacity in [1, usize::BITS as usize, 4_096, 100_003] {
+            let pool = crate::SeatPool::new(capacity);
+            let (admission, word_0) = pool.storage().admission_and_word_0();
+            assert_eq!(word_0, admission + word);
+            assert_eq!(admission / 64, word_0 / 64);
+            assert_eq!(pool.available(), capacity);
+        }
     }
 }
 
@@ -111,17 +149,57 @@ impl HeapStorage {
 /// firmware, stays packed.
 const STRIDE: usize = 128 / core::mem::size_of::<Word>();
 
-/// A free bitmap for `capacity` seats, one logical word every [`STRIDE`] words.
+/// The admission count and the free bitmap of a pool of `capacity` seats, in one
+/// allocation: the count at `words[admission]`, then logical bitmap word `w`
+/// at `words[admission + 1 + w * STRIDE]`.
+///
+/// The count goes at index 0, or at index 1 when index 0 is the last word of a
+/// 64-byte line, so that it always shares bitmap word 0's cache line: a pool of
+/// up to `usize::BITS` seats touches one line per claim and per release, not
+/// two, which is what its contended throughput follows (`cargo bench --bench
+/// wait -- peers_ratio`). The allocator's alignment is not relied on; it
+/// costs one spare word.
 ///
 /// Every size is checked (a wrapped `words * STRIDE` on a 32-bit target would
 /// give an empty bitmap for a huge capacity), and the allocation is fallible: a
 /// bitmap that cannot be sized or allocated is [`SeatError::CapacityTooLarge`],
 /// not an abort.
-fn padded_words(capacity: usize) -> Result<Box<[Word]>, SeatError> {
-    let len = words_for(capacity)
-        .checked_mul(STRIDE)
-        .ok_or(SeatError::CapacityTooLarge)?;
-    free_words(len)
+struct Lines {
+    words: Box<[Word]>,
+    /// 0 or 1 (see above).
+    admission: usize,
+}
+
+impl Lines {
+    fn try_new(capacity: usize) -> Result<Self, SeatError> {
+        let len = words_for(capacity)
+            .checked_mul(STRIDE)
+            .and_then(|bitmap| bitmap.checked_add(2)) // the count, the spare
+            .ok_or(SeatError::CapacityTooLarge)?;
+        let words = free_words(len)?;
+        let admission = admission_index(words.as_ptr().addr());
+        // Relaxed: the pool is not shared yet; handing it to another thread
+        // publishes the count.
+        words[admission].store(capacity, Ordering::Relaxed);
+        Ok(Self { words, admission })
+    }
+
+    /// The admission count and the bitmap (one bounds check; the bitmap has one
+    /// spare word past its end when the count is at index 0, never touched).
+    #[inline]
+    fn split(&self) -> (&AtomicUsize, &[Word]) {
+        self.words[self.admission..]
+            .split_first()
+            .expect("racefree: a heap pool's words hold its admission count")
+    }
+}
+
+/// Where the admission count goes in words that start at address `start`: 0,
+/// or 1 when word 0 is the last word of its 64-byte line (then word 1 starts
+/// the next one), so that the count and the word after it share a line.
+#[inline]
+fn admission_index(start: usize) -> usize {
+    usize::from(start % 64 == 64 - core::mem::size_of::<Word>())
 }
 
 /// `len` free words, allocated fallibly.
@@ -187,7 +265,7 @@ impl SeatPoolIn<HeapStorage> {
         }
         Ok(Self::from_storage(HeapStorage {
             header: Header::new(capacity),
-            words: padded_words(capacity)?,
+            lines: Lines::try_new(capacity)?,
             summary: free_words(summary_words(capacity))?,
         }))
     }

@@ -3,8 +3,9 @@
 
 use super::bits::{words_for, BITS};
 use super::pool::{sealed, SeatPoolIn};
-use super::raw::{free_word, Core, Header, Word};
+use super::raw::{free_admission, free_word, Core, Header, Word};
 use super::SeatError;
+use crate::sync::AtomicUsize;
 
 /// A seat pool with its bitmap inline: `WORDS` words of `usize::BITS` seats, no
 /// allocation, `const fn new`, so it can live in a `static` on `no_std`. It is
@@ -58,8 +59,12 @@ pub type ArraySeatPool<const WORDS: usize> = SeatPoolIn<InlineStorage<WORDS>>;
 /// static POOL: SeatPoolIn<InlineStorage<{ words_for(100) }>> = ArraySeatPool::new(100);
 /// assert_eq!(POOL.capacity(), 100);
 /// ```
+#[repr(C)]
 pub struct InlineStorage<const WORDS: usize> {
     header: Header,
+    /// Right before word 0, so that a small pool's claims and releases touch
+    /// one cache line (unless the pool straddles two).
+    admission: AtomicUsize,
     words: [Word; WORDS],
 }
 
@@ -82,6 +87,7 @@ impl<const WORDS: usize> sealed::Storage for InlineStorage<WORDS> {
     fn core(&self) -> Core<'_> {
         // Spare words past `words_for(capacity)` are never touched.
         Core::new(
+            &self.admission,
             &self.header,
             &self.words[..words_for(self.header.capacity())],
             1,
@@ -169,6 +175,7 @@ impl<const WORDS: usize> SeatPoolIn<InlineStorage<WORDS>> {
         const fn build(capacity: usize) -> Self {
             Self::from_storage(InlineStorage {
                 header: Header::new(capacity),
+                admission: free_admission(capacity),
                 #[cfg(not(loom))]
                 words: [const { free_word() }; WORDS],
                 #[cfg(loom)]

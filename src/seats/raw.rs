@@ -1,5 +1,5 @@
-//! The one implementation behind every storage: a header (admission count,
-//! capacity, scan hint, identity) and a view of the bitmap words.
+//! The one implementation behind every storage: the admission count, a header
+//! (capacity, scan hint, identity) and a view of the bitmap words.
 
 use core::num::NonZeroUsize;
 
@@ -51,24 +51,34 @@ pub(crate) const fn summary_words(capacity: usize) -> usize {
 #[cfg(feature = "alloc")]
 pub(crate) const SUMMARY_MIN_WORDS: usize = if cfg!(loom) { 1 } else { 32 };
 
-/// Everything a pool has besides its words. A storage keeps it next to (or, in
-/// a mapping, in front of) the words; `repr(C)` so that its layout is fixed.
+/// Everything a pool has besides its admission count and its words: what is
+/// only read once the pool exists (the identity is written once). A storage
+/// keeps it next to (or, in a mapping, in front of) the words; `repr(C)` so
+/// that its layout is fixed.
+///
+/// The admission count is not in here: every claim and release writes it, and
+/// a storage keeps it on the cache line of bitmap word 0 (see "Layout" in the
+/// module docs), so that a small pool's operations touch one line, not two.
 #[derive(Debug)]
 #[repr(C)]
 pub struct Header {
-    /// Seats not yet promised to any claimer (see `admission`).
-    admission: AtomicUsize,
     capacity: usize,
     hint: Hint,
     identity: Identity,
 }
 
+crate::const_fn! {
+    /// A new pool's admission count: all `capacity` seats unpromised.
+    pub(crate) const fn free_admission(capacity: usize) -> AtomicUsize {
+        AtomicUsize::new(capacity)
+    }
+}
+
 impl Header {
     crate::const_fn! {
-        /// A header for `capacity` free seats (`capacity` already checked ≥ 1).
+        /// A header for `capacity` seats (`capacity` already checked ≥ 1).
         pub(crate) const fn new(capacity: usize) -> Self {
             Self {
-                admission: AtomicUsize::new(capacity),
                 capacity,
                 hint: Hint::new(),
                 identity: Identity::new(),
@@ -77,12 +87,11 @@ impl Header {
     }
 
     crate::const_fn! {
-        /// A header for `capacity` free seats whose identity is fixed in advance
+        /// A header for `capacity` seats whose identity is fixed in advance
         /// (a shared-memory pool: every process that maps it must agree on it).
         #[cfg(all(feature = "shm", not(loom)))]
         pub(crate) const fn with_identity(capacity: usize, identity: NonZeroUsize) -> Self {
             Self {
-                admission: AtomicUsize::new(capacity),
                 capacity,
                 hint: Hint::new(),
                 identity: Identity::fixed(identity),
@@ -132,6 +141,8 @@ pub(crate) trait Hooks: Sync {
 /// outside the crate.
 #[derive(Debug, Clone, Copy)]
 pub struct Core<'a> {
+    /// Seats not yet promised to any claimer (see `admission`).
+    admission: &'a AtomicUsize,
     header: &'a Header,
     /// The bitmap, exactly `words_for(capacity) * stride` words; logical word
     /// `w` is `words[w * stride]`.
@@ -160,17 +171,25 @@ impl core::fmt::Debug for dyn Hooks + '_ {
 }
 
 impl<'a> Core<'a> {
-    /// `words` is the bitmap, logical word `w` at `words[w * stride]`, exactly
-    /// `words_for(capacity) * stride` words, all zero when the pool is new.
+    /// `admission` is the pool's admission count (`free_admission(capacity)`
+    /// when the pool is new); `words` is the bitmap, logical word `w` at
+    /// `words[w * stride]`: at least `words_for(capacity) * stride` words (any
+    /// past those are never touched), all zero when the pool is new.
     #[inline]
-    pub(crate) fn new(header: &'a Header, words: &'a [Word], stride: usize) -> Self {
+    pub(crate) fn new(
+        admission: &'a AtomicUsize,
+        header: &'a Header,
+        words: &'a [Word],
+        stride: usize,
+    ) -> Self {
         debug_assert!(stride >= 1);
         // The admission word's top bit is the waiting flag, so a capacity must
         // stay below it: a bitmap for more seats (2^57 words on 64-bit
         // targets) cannot exist, and `words` is that bitmap.
         debug_assert!(header.capacity <= admission::COUNT);
-        debug_assert_eq!(words.len(), bits::words_for(header.capacity) * stride);
+        debug_assert!(words.len() >= bits::words_for(header.capacity) * stride);
         Self {
+            admission,
             header,
             words,
             stride,
@@ -308,13 +327,13 @@ impl<'a> Core<'a> {
     /// Seats not promised to any claimer (see `SeatPoolIn::available`).
     #[inline]
     pub(crate) fn available(self) -> usize {
-        admission::count(&self.header.admission)
+        admission::count(self.admission)
     }
 
     /// Takes `n` units of admission, or reports that fewer are unpromised.
     #[inline]
     pub(crate) fn admit(self, n: usize) -> bool {
-        admission::take(&self.header.admission, n)
+        admission::take(self.admission, n)
     }
 
     /// As `admit`, but refuses while callers are queued waiting (the fast path
@@ -322,35 +341,35 @@ impl<'a> Core<'a> {
     #[cfg(feature = "wait")]
     #[inline]
     pub(crate) fn admit_unless_waiting(self, n: usize) -> bool {
-        admission::take_unless_waiting(&self.header.admission, n)
+        admission::take_unless_waiting(self.admission, n)
     }
 
     /// Marks the pool as having queued waiters (under the queue's lock).
     #[cfg(feature = "wait")]
     #[inline]
     pub(crate) fn set_waiting(self) {
-        admission::set_waiting(&self.header.admission);
+        admission::set_waiting(self.admission);
     }
 
     /// Marks the pool as having no queued waiters (under the queue's lock).
     #[cfg(feature = "wait")]
     #[inline]
     pub(crate) fn clear_waiting(self) {
-        admission::clear_waiting(&self.header.admission);
+        admission::clear_waiting(self.admission);
     }
 
     /// Whether the admission word's waiting flag is set (for the tests).
     #[cfg(all(any(test, loom), feature = "wait"))]
     pub(crate) fn waiting_flag(self) -> bool {
         // Relaxed: a test's snapshot, taken when no other thread runs.
-        self.header.admission.load(Ordering::Relaxed) & admission::WAITING != 0
+        self.admission.load(Ordering::Relaxed) & admission::WAITING != 0
     }
 
     /// Gives `n` units back (after their bits were cleared) and, if the
     /// admission word said someone waits, wakes the head of the wait queue.
     #[inline]
     fn give_back(self, n: usize) {
-        let waiting = admission::give_back(&self.header.admission, n, self.header.capacity);
+        let waiting = admission::give_back(self.admission, n, self.header.capacity);
         #[cfg(feature = "wait")]
         if waiting {
             if let Some(waiters) = self.waiters {

@@ -31,9 +31,9 @@ use std::prelude::rust_2021::*;
 use memmap2::{MmapOptions, MmapRaw};
 
 use super::ShmError;
-use crate::seats::raw::{Header, Word};
+use crate::seats::raw::{free_admission, Header, Word};
 use crate::seats::words_for;
-use crate::sync::AtomicU64;
+use crate::sync::{AtomicU64, AtomicUsize};
 
 pub(crate) const MAGIC: [u8; 8] = *b"racefree";
 pub(crate) const VERSION: u32 = 1;
@@ -108,7 +108,7 @@ impl Layout {
         let too_large = || ShmError::CapacityTooLarge;
         let capacity = usize::try_from(capacity).map_err(|_| too_large())?;
         let header = SLOTS + PROCESS_SLOTS * LINE;
-        let words = header + round_up(size_of::<Header>(), LINE).ok_or_else(too_large)?;
+        let words = header + round_up(size_of::<PoolHeader>(), LINE).ok_or_else(too_large)?;
         let words_len = words_for(capacity)
             .checked_mul(STRIDE)
             .ok_or_else(too_large)?;
@@ -156,7 +156,7 @@ impl Meta {
         b[16..20].copy_from_slice(&ENDIAN.to_ne_bytes());
         b[20..24].copy_from_slice(&(size_of::<usize>() as u32).to_ne_bytes());
         let header_bytes = if self.kind == Kind::SeatPool {
-            size_of::<Header>()
+            size_of::<PoolHeader>()
         } else {
             0
         };
@@ -251,7 +251,7 @@ impl std::fmt::Debug for Mapping {
 pub(crate) trait InPlace {}
 impl InPlace for AtomicU64 {}
 impl InPlace for Word {}
-impl InPlace for Header {}
+impl InPlace for PoolHeader {}
 
 impl Mapping {
     fn new(file: &File, len: usize) -> Result<Self, ShmError> {
@@ -332,10 +332,31 @@ impl Mapping {
     }
 }
 
+/// A seat pool's header as the file holds it, `repr(C)`: the admission count,
+/// then the core's header (capacity, identity). The same bytes, in the same
+/// order, as when the count was a field of the core's header (format 1): an
+/// in-process pool keeps its count on bitmap word 0's line instead, but moving
+/// it here would change the file format.
+#[repr(C)]
+pub(crate) struct PoolHeader {
+    pub(crate) admission: AtomicUsize,
+    pub(crate) header: Header,
+}
+
+impl PoolHeader {
+    /// The header of a new pool of `capacity` free seats.
+    pub(crate) fn new(header: Header, capacity: usize) -> Self {
+        Self {
+            admission: free_admission(capacity),
+            header,
+        }
+    }
+}
+
 /// What `create` writes after the header (the rest of the file is zeros).
 pub(crate) enum Init {
     /// A seat pool's header (the bitmap and owners start all zero: all free).
-    Pool(Header),
+    Pool(PoolHeader),
     /// A counter's initial value.
     Value(u64),
 }

@@ -5,7 +5,9 @@ use std::num::NonZeroUsize;
 use std::path::Path;
 use std::prelude::rust_2021::*;
 
-use super::file::{self, Init, Kind, Layout, Mapping, Meta, CONTROL, PROCESS_SLOTS, SLOTS, STRIDE};
+use super::file::{
+    self, Init, Kind, Layout, Mapping, Meta, PoolHeader, CONTROL, PROCESS_SLOTS, SLOTS, STRIDE,
+};
 use super::process::{self, Liveness};
 use super::protocol::{self, Slot, CONFIRMED, TAG};
 use super::ShmError;
@@ -207,7 +209,8 @@ impl sealed::Storage for ShmStorage {
 
     #[inline]
     fn core(&self) -> Core<'_> {
-        Core::new(self.header(), self.words(), STRIDE).with_hooks(self)
+        let mapped = self.mapped_header();
+        Core::new(&mapped.admission, &mapped.header, self.words(), STRIDE).with_hooks(self)
     }
 }
 
@@ -216,8 +219,12 @@ impl sealed::Storage for ShmStorage {
 const QUIET_TRIES: usize = 64;
 
 impl ShmStorage {
-    fn header(&self) -> &Header {
+    fn mapped_header(&self) -> &PoolHeader {
         self.map.at(self.layout.header)
+    }
+
+    fn header(&self) -> &Header {
+        &self.mapped_header().header
     }
 
     fn words(&self) -> &[Word] {
@@ -522,6 +529,7 @@ impl SeatPoolIn<ShmStorage> {
             capacity: capacity as u64,
             identity: identity as u64,
         };
+        let header = PoolHeader::new(header, capacity);
         let (map, layout) = file::create(path.as_ref(), meta, Init::Pool(header))?;
         Ok(Self::from_storage(ShmStorage::attach(
             map, layout, capacity,

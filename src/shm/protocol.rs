@@ -190,8 +190,9 @@ mod loom_model {
     use std::sync::Arc;
 
     use super::*;
-    use crate::seats::raw::{free_word, Header, Hooks, Word};
+    use crate::seats::raw::{free_admission, free_word, Header, Hooks, Word};
     use crate::seats::words_for;
+    use crate::sync::AtomicUsize;
 
     const CAPACITY: usize = 4;
     /// Slots: 0 the live claimer, 1 the recoverer, 2 the dead process.
@@ -202,6 +203,7 @@ mod loom_model {
     const BOOKING: u64 = 7;
 
     struct Pool {
+        admission: AtomicUsize,
         header: Header,
         words: Vec<Word>,
         owners: Vec<AtomicU64>,
@@ -217,6 +219,7 @@ mod loom_model {
     impl Pool {
         fn new() -> Self {
             Self {
+                admission: free_admission(CAPACITY),
                 header: Header::new(CAPACITY),
                 words: (0..words_for(CAPACITY)).map(|_| free_word()).collect(),
                 owners: (0..CAPACITY).map(|_| AtomicU64::new(0)).collect(),
@@ -235,7 +238,7 @@ mod loom_model {
         }
 
         fn raw(&self) -> Core<'_> {
-            Core::new(&self.header, &self.words, 1)
+            Core::new(&self.admission, &self.header, &self.words, 1)
         }
 
         fn process(&self, me: u64, slot: usize) -> Process<'_> {
