@@ -130,8 +130,7 @@
 //!
 //! Every claim and release also touches the one admission counter; that shared
 //! line is the price of all-or-nothing groups. Both storages keep it next to
-//! bitmap word 0 ([`SeatPool`] on word 0's 64-byte line whatever the
-//! allocator's alignment, [`ArraySeatPool`] right before its words), so a pool
+//! bitmap word 0 ([`SeatPool`] in the word right before it, [`ArraySeatPool`] likewise), so a pool
 //! of up to `usize::BITS` seats touches one cache line per claim and per
 //! release, not two: with two threads contending, that line changes cores half
 //! as often (`cargo bench --bench wait -- peers_ratio`).
@@ -146,7 +145,7 @@
 //! (`impl SeatPoolIn<MyStorage> { .. }`) and an alias.
 //! Obligations: the count starts as `free_admission(capacity)` and the header
 //! as `Header::new(capacity)` (or both are found in a state they reached), the
-//! words are at least `words_for(capacity) * stride` and start all zero (all
+//! words are exactly `words_for(capacity) * stride` and start all zero (all
 //! free), and nothing moves while the pool is borrowed.
 //!
 //! A shared-memory storage keeps the count, the `#[repr(C)]` header and the

@@ -173,8 +173,8 @@ impl core::fmt::Debug for dyn Hooks + '_ {
 impl<'a> Core<'a> {
     /// `admission` is the pool's admission count (`free_admission(capacity)`
     /// when the pool is new); `words` is the bitmap, logical word `w` at
-    /// `words[w * stride]`: at least `words_for(capacity) * stride` words (any
-    /// past those are never touched), all zero when the pool is new.
+    /// `words[w * stride]`, exactly `words_for(capacity) * stride` words, all
+    /// zero when the pool is new.
     #[inline]
     pub(crate) fn new(
         admission: &'a AtomicUsize,
@@ -187,7 +187,7 @@ impl<'a> Core<'a> {
         // stay below it: a bitmap for more seats (2^57 words on 64-bit
         // targets) cannot exist, and `words` is that bitmap.
         debug_assert!(header.capacity <= admission::COUNT);
-        debug_assert!(words.len() >= bits::words_for(header.capacity) * stride);
+        debug_assert_eq!(words.len(), bits::words_for(header.capacity) * stride);
         Self {
             admission,
             header,

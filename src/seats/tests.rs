@@ -220,7 +220,7 @@ fn miri_threads_never_share_a_seat() {
 
 /// The bitmap sizes the docs state ("Layout" in the module docs, `SeatPool::new`):
 /// heap 128 bytes per `usize::BITS` seats (2 bytes a seat on 64-bit, 4 on 32-bit)
-/// and two words (the admission count and a spare), inline 1 bit a seat.
+/// and one word (the admission count), inline 1 bit a seat.
 #[test]
 fn documented_bitmap_sizes() {
     let per_seat = if cfg!(target_pointer_width = "64") {
@@ -230,14 +230,14 @@ fn documented_bitmap_sizes() {
     };
     assert_eq!(128 / BITS, per_seat);
     let heap = SeatPool::new(4_096);
-    let count_and_spare = 2 * core::mem::size_of::<usize>();
+    let count = core::mem::size_of::<usize>();
     assert_eq!(
         core::mem::size_of_val(heap.storage().bitmap()),
-        4_096 * per_seat + count_and_spare
+        4_096 * per_seat + count
     );
     assert_eq!(
         core::mem::size_of_val(heap.storage().bitmap()),
-        if per_seat == 2 { 8 * 1024 } else { 16 * 1024 } + count_and_spare
+        if per_seat == 2 { 8 * 1024 } else { 16 * 1024 } + count
     );
     let inline = ArraySeatPool::<{ words_for(4_096) }>::new(4_096);
     assert_eq!(core::mem::size_of_val(inline.storage().bitmap()), 512);
