@@ -170,8 +170,8 @@ fn fast_path_ratio(_: &mut Criterion) {
 
 /// The rows of `wait/peers` as median same-round speed ratios against tokio's
 /// semaphore (the same work per acquire, the same executor for every async
-/// form): 31 rounds of a burst per form at each thread count, in rotating
-/// order. Without waiters (capacity 64) each burst is timed inside its workers
+/// form): 31 rounds of a ~20 ms burst per form at each thread count, in
+/// rotating order. Without waiters (capacity 64) each burst is timed inside its workers
 /// (the slowest worker's time per operation); with waiters (capacity 1) it is
 /// the span over all workers, as in `wait/peers`.
 fn peers_ratio(_: &mut Criterion) {
@@ -185,9 +185,7 @@ fn peers_ratio(_: &mut Criterion) {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
     };
-    // Capacity, its name, and operations per burst (a handoff to a parked
-    // waiter costs microseconds, a free seat nanoseconds).
-    for (capacity, name, burst) in [(64, "no waiters", 20_000_u64), (1, "waiters", 1_000)] {
+    for (capacity, name) in [(64, "no waiters"), (1, "waiters")] {
         type Form<'f> = (&'static str, &'f (dyn Fn() + Sync));
         #[cfg(feature = "wait")]
         let pool = SeatPool::new(capacity);
@@ -214,19 +212,30 @@ fn peers_ratio(_: &mut Criterion) {
             if capacity == 1 && threads == 1 {
                 continue; // one thread never waits
             }
+            let time = |op: &(dyn Fn() + Sync), ops: u64| {
+                let elapsed = if capacity == 1 {
+                    time_threads_span(threads, ops, op)
+                } else {
+                    time_threads(threads, ops, |_, _| op())
+                };
+                elapsed.as_secs_f64() * 1e9 / ops as f64
+            };
+            // Bursts of ~20 ms (a handoff to a parked waiter costs microseconds,
+            // a free seat nanoseconds): long enough for every worker to run
+            // while the others do, which a burst shorter than a thread's start
+            // is not.
+            let burst = if quick {
+                100
+            } else {
+                (20e6 / time(forms[0].1, 1_000)).clamp(1_000.0, 1e6) as u64
+            };
             let mut times: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
             let mut speed: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
             for round in 0..rounds {
                 let mut t = vec![0.0; forms.len()];
                 for i in 0..forms.len() {
                     let at = (i + round) % forms.len();
-                    let op = forms[at].1;
-                    let elapsed = if capacity == 1 {
-                        time_threads_span(threads, burst, op)
-                    } else {
-                        time_threads(threads, burst, |_, _| op())
-                    };
-                    t[at] = elapsed.as_secs_f64() * 1e9 / burst as f64;
+                    t[at] = time(forms[at].1, burst);
                 }
                 for i in 0..forms.len() {
                     times[i].push(t[i]);
