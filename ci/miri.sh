@@ -5,10 +5,10 @@
 # many seeds, where Miri caught planted ABA and Relaxed-ordering bugs in seconds
 # (VERIFICATION.md). Doc tests are not run under Miri.
 #
-#   MIRI_SEEDS   seeds for the many-seeds runs (default 12: seeds 0..12; CI time)
+#   MIRI_SEEDS   seeds for the many-seeds runs (default 8: seeds 0..8; CI time)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SEEDS="${MIRI_SEEDS:-12}"
+SEEDS="${MIRI_SEEDS:-8}"
 MANIFEST=ci/miri-tests.tsv
 declare -A FLAG=([strict]="-Zmiri-strict-provenance" [permissive]="-Zmiri-permissive-provenance")
 miri=(cargo +nightly miri test)
