@@ -137,35 +137,48 @@ fn fast_path_ratio(_: &mut Criterion) {
         ("reserve_blocking", &blocking as Form<'_>),
         ("reserve polled once", &polled as Form<'_>),
     ]);
-    let mut times: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
-    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
-    for round in 0..201 {
-        let mut t = vec![0.0; forms.len()];
-        for i in 0..forms.len() {
-            let at = (i + round) % forms.len();
-            t[at] = time(forms[at].1);
-        }
-        for i in 0..forms.len() {
-            times[i].push(t[i]);
-            ratios[i].push(t[i] / t[0]);
-        }
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-    };
+    let medians = rotating_medians(forms.len(), 201, |i| time(forms[i].1));
     println!(
         "wait/fast_path_ratio: 1 thread, capacity 64, acquire + release, median of 201 rounds in rotating order (wait feature: {})",
         cfg!(feature = "wait")
     );
-    for i in 0..forms.len() {
-        println!(
-            "    {:<22} {:>6.2} ns   / try_reserve = {:.3}",
-            forms[i].0,
-            median(&mut times[i]),
-            median(&mut ratios[i])
-        );
+    for ((name, _), (time, ratio)) in forms.iter().zip(medians) {
+        println!("    {name:<22} {time:>6.2} ns   / try_reserve = {ratio:.3}");
     }
+}
+
+/// Times `forms` forms (`time(i)`: form `i`'s time per operation) in `rounds`
+/// rounds, each form once a round in a rotating order (no form always first).
+/// Returns each form's median time and the median of its per-round time
+/// ratio to form 0 (the same round's: robust to a machine whose load changes
+/// between rounds).
+fn rotating_medians(
+    forms: usize,
+    rounds: usize,
+    mut time: impl FnMut(usize) -> f64,
+) -> Vec<(f64, f64)> {
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); forms];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); forms];
+    for round in 0..rounds {
+        let mut t = vec![0.0; forms];
+        for i in 0..forms {
+            let at = (i + round) % forms;
+            t[at] = time(at);
+        }
+        for i in 0..forms {
+            times[i].push(t[i]);
+            ratios[i].push(t[i] / t[0]);
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    times
+        .into_iter()
+        .zip(ratios)
+        .map(|(t, r)| (median(t), median(r)))
+        .collect()
 }
 
 /// The rows of `wait/peers` as median same-round speed ratios against tokio's
@@ -180,11 +193,7 @@ fn peers_ratio(_: &mut Criterion) {
     }
     // One quick pass under `--test` (CI's bench smoke).
     let quick = std::env::args().any(|a| a == "--test");
-    let rounds = if quick { 2 } else { 31 };
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-    };
+    let rounds = if quick { 3 } else { 31 };
     for (capacity, name) in [(64, "no waiters"), (1, "waiters")] {
         type Form<'f> = (&'static str, &'f (dyn Fn() + Sync));
         #[cfg(feature = "wait")]
@@ -229,27 +238,13 @@ fn peers_ratio(_: &mut Criterion) {
             } else {
                 (20e6 / time(forms[0].1, 1_000)).clamp(1_000.0, 1e6) as u64
             };
-            let mut times: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
-            let mut speed: Vec<Vec<f64>> = vec![Vec::new(); forms.len()];
-            for round in 0..rounds {
-                let mut t = vec![0.0; forms.len()];
-                for i in 0..forms.len() {
-                    let at = (i + round) % forms.len();
-                    t[at] = time(forms[at].1, burst);
-                }
-                for i in 0..forms.len() {
-                    times[i].push(t[i]);
-                    speed[i].push(t[0] / t[i]);
-                }
-            }
+            let medians = rotating_medians(forms.len(), rounds, |i| time(forms[i].1, burst));
             println!("  {}:", thread_label(threads));
-            for i in 0..forms.len() {
-                println!(
-                    "    {:<22} {:>10.1} ns   speed / tokio = {:.2}",
-                    forms[i].0,
-                    median(&mut times[i]),
-                    median(&mut speed[i])
-                );
+            for ((name, _), (time, ratio)) in forms.iter().zip(medians) {
+                // An odd number of rounds: the median of the speeds (1 / ratio)
+                // is 1 / the median ratio.
+                let speed = 1.0 / ratio;
+                println!("    {name:<22} {time:>10.1} ns   speed / tokio = {speed:.2}");
             }
         }
     }
