@@ -169,12 +169,12 @@ const STRIDE: usize = 128 / core::mem::size_of::<Word>();
 /// So the count shares bitmap word 0's cache line whenever the allocation is
 /// aligned to two words (16 bytes on 64-bit targets, 8 on 32-bit ones), as
 /// C's `malloc` (and so `std`'s `System` allocator), jemalloc and mimalloc
-/// align every allocation of this size: a pool of up to
-/// `usize::BITS` seats touches one line per claim and per release, not two,
-/// which is what its contended throughput follows (`cargo bench --bench wait
-/// -- peers_ratio`). An allocator that aligns less only makes it slower, never
-/// wrong. (Choosing the count's place from the address at run time cost
-/// ~12 instructions per reserve + release: measured, and not worth it.)
+/// align every allocation of this size: a pool of up to `usize::BITS` seats
+/// touches one line per claim and per release, not two, which is what its
+/// contended throughput follows (`cargo bench --bench wait -- peers_ratio`).
+/// An allocator that aligns less only makes it slower, never wrong. (Choosing
+/// the count's place from the address at run time cost ~12 instructions per
+/// reserve + release: measured, and not worth it.)
 ///
 /// Every size is checked (a wrapped `words * STRIDE` on a 32-bit target would
 /// give an empty bitmap for a huge capacity), and the allocation is fallible: a

@@ -129,19 +129,22 @@
 //!   size one): a nearly full inline pool of many thousand seats scans its words.
 //!
 //! Every claim and release also touches the one admission counter; that shared
-//! line is the price of all-or-nothing groups. Both storages keep it next to
-//! bitmap word 0 ([`SeatPool`] in the word right before it, [`ArraySeatPool`] likewise), so a pool
-//! of up to `usize::BITS` seats touches one cache line per claim and per
-//! release, not two: with two threads contending, that line changes cores half
-//! as often (`cargo bench --bench wait -- peers_ratio`).
+//! line is the price of all-or-nothing groups. Both storages keep it in the
+//! word right before bitmap word 0, so a pool of up to `usize::BITS` seats
+//! touches one cache line per claim and per release, not two (a
+//! [`SeatPool`] whenever the allocator aligns to two words, as `malloc`
+//! does; an [`ArraySeatPool`] unless those two words straddle a line): with
+//! two threads contending, that line changes cores half as often (`cargo
+//! bench --bench wait -- peers_ratio`).
 //!
 //! # Adding a storage
 //! A storage owns (or maps) a pool's admission count, its header — capacity,
 //! scan hint, identity — and its bitmap words, and implements the
 //! crate-private `seats::pool::sealed::Storage`: a `NAME` for `Debug`, and
 //! `core()`, which hands the core one view of them
-//! (`seats::raw::Core::new(&admission, &header, words, stride)`). Every operation, guard and ticket check is [`SeatPoolIn`]'s and
-//! comes with it; the storage adds only its constructors
+//! (`seats::raw::Core::new(&admission, &header, words, stride)`). Every
+//! operation, guard and ticket check is [`SeatPoolIn`]'s and comes with it;
+//! the storage adds only its constructors
 //! (`impl SeatPoolIn<MyStorage> { .. }`) and an alias.
 //! Obligations: the count starts as `free_admission(capacity)` and the header
 //! as `Header::new(capacity)` (or both are found in a state they reached), the
@@ -149,12 +152,12 @@
 //! free), and nothing moves while the pool is borrowed.
 //!
 //! A shared-memory storage keeps the count, the `#[repr(C)]` header and the
-//! words in the mapped file and builds the view from references into the mapping; it lives
-//! outside this module (which forbids `unsafe`, and a mapping needs it): that
-//! is `shm::ShmStorage` (feature `shm`). It also hands the core *hooks*
-//! (`seats::raw::Hooks`, through `Core::with_hooks`) that run around every
-//! claim and release to record who holds each seat; the heap and inline
-//! storages have none.
+//! words in the mapped file and builds the view from references into the
+//! mapping; it lives outside this module (which forbids `unsafe`, and a
+//! mapping needs it): that is `shm::ShmStorage` (feature `shm`). It also
+//! hands the core *hooks* (`seats::raw::Hooks`, through `Core::with_hooks`)
+//! that run around every claim and release to record who holds each seat; the
+//! heap and inline storages have none.
 //!
 //! Constructors are reached through the storage's alias (`SeatPool::new`,
 //! `ArraySeatPool::new`, and so on): with a `new` on two storages, a bare
