@@ -126,33 +126,6 @@ impl HeapStorage {
     }
 }
 
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    /// The admission count is the word right before bitmap word 0, so the two
-    /// share a 64-byte line whenever the allocation is aligned to two words;
-    /// and glibc (every Linux CI target, 64- and 32-bit) aligns it so.
-    #[test]
-    #[cfg_attr(miri, ignore = "Miri's allocator aligns only as requested (one word)")]
-    fn admission_count_shares_word_0s_line() {
-        let word = core::mem::size_of::<Word>();
-        let two_words = 2 * word;
-        for capacity in [1, usize::BITS as usize, 4_096, 100_003] {
-            let pool = crate::SeatPool::new(capacity);
-            let (admission, word_0) = pool.storage().admission_and_word_0();
-            assert_eq!(word_0, admission + word);
-            if cfg!(all(target_os = "linux", target_env = "gnu")) {
-                assert_eq!(admission % two_words, 0, "glibc aligns to two words");
-            }
-            if admission % two_words == 0 {
-                assert_eq!(admission / 64, word_0 / 64);
-            }
-            assert_eq!(pool.available(), capacity);
-        }
-    }
-}
-
 /// Words from one bitmap word to the next in a heap pool: 128 bytes apart, so
 /// claimers working in different words never share a cache line (nor an
 /// adjacent-line prefetch pair). Measured by `cargo bench --bench summary`: it is

@@ -131,11 +131,11 @@
 //! Every claim and release also touches the one admission counter; that shared
 //! line is the price of all-or-nothing groups. Both storages keep it in the
 //! word right before bitmap word 0, so a pool of up to `usize::BITS` seats
-//! touches one cache line per claim and per release, not two (a
-//! [`SeatPool`] whenever the allocator aligns to two words, as `malloc`
-//! does; an [`ArraySeatPool`] unless those two words straddle a line): with
-//! two threads contending, that line changes cores half as often (`cargo
-//! bench --bench wait -- peers_ratio`).
+//! touches one cache line per claim and per release, not two (an
+//! [`ArraySeatPool`] always: it is aligned to 16 bytes and starts with the
+//! count; a [`SeatPool`] whenever the allocator aligns to two words, as
+//! `malloc` does): with two threads contending, that line changes cores half
+//! as often (`cargo bench --bench wait -- peers_ratio`).
 //!
 //! # Adding a storage
 //! A storage owns (or maps) a pool's admission count, its header — capacity,

@@ -243,6 +243,39 @@ fn documented_bitmap_sizes() {
     assert_eq!(core::mem::size_of_val(inline.storage().bitmap()), 512);
 }
 
+/// Both storages keep the admission count in the word right before bitmap word
+/// 0, so that the two share a 64-byte line ("Layout" in the module docs): an
+/// inline pool always (it is aligned to 16 bytes and starts with the count), a
+/// heap pool whenever the allocation is aligned to two words, as glibc aligns
+/// it on every Linux CI target, 64- and 32-bit.
+#[test]
+#[cfg_attr(miri, ignore = "Miri's allocator aligns only as requested (one word)")]
+fn admission_count_shares_word_0s_line() {
+    let word = core::mem::size_of::<usize>();
+    let same_line = |(admission, word_0): (usize, usize)| {
+        assert_eq!(word_0, admission + word);
+        admission / 64 == word_0 / 64
+    };
+    for capacity in [1, BITS, 4_096, 100_003] {
+        let pool = SeatPool::new(capacity);
+        let (admission, word_0) = pool.storage().admission_and_word_0();
+        if cfg!(all(target_os = "linux", target_env = "gnu")) {
+            assert_eq!(admission % (2 * word), 0, "glibc aligns to two words");
+        }
+        if admission % (2 * word) == 0 {
+            assert!(same_line((admission, word_0)), "capacity {capacity}");
+        }
+        assert_eq!(pool.available(), capacity);
+    }
+    let pools: [ArraySeatPool<2>; 8] = core::array::from_fn(|i| ArraySeatPool::new(i + 1));
+    for pool in &pools {
+        assert!(same_line(pool.storage().admission_and_word_0()));
+        assert_eq!(pool.available(), pool.capacity());
+    }
+    static STATIC: ArraySeatPool<1> = ArraySeatPool::new(3);
+    assert!(same_line(STATIC.storage().admission_and_word_0()));
+}
+
 #[test]
 fn debug_names_the_alias() {
     let heap = SeatPool::new(2);
