@@ -184,9 +184,9 @@ fn rotating_medians(
 /// The rows of `wait/peers` as median same-round speed ratios against tokio's
 /// semaphore (the same work per acquire, the same executor for every async
 /// form): 31 rounds of a ~20 ms burst per form at each thread count, in
-/// rotating order. Without waiters (capacity 64) each burst is timed inside its workers
-/// (the slowest worker's time per operation); with waiters (capacity 1) it is
-/// the span over all workers, as in `wait/peers`.
+/// rotating order. Without waiters (capacity 64) each burst is timed inside
+/// its workers (the slowest worker's time per operation); with waiters
+/// (capacity 1) it is the span over all workers, as in `wait/peers`.
 fn peers_ratio(_: &mut Criterion) {
     if !selected("wait/peers_ratio") {
         return;

@@ -6,9 +6,9 @@ use alloc::vec::Vec;
 
 use super::bits::words_for;
 use super::pool::{sealed, SeatPoolIn};
-use super::raw::{free_word, summary_words, Core, Header, Word};
+use super::raw::{free_admission, free_word, summary_words, Core, Header, Word};
 use super::SeatError;
-use crate::sync::{AtomicUsize, Ordering};
+use crate::sync::AtomicUsize;
 
 /// A bounded pool of `capacity` seats (ids `0..capacity`), any capacity chosen at
 /// run time, its bitmap on the heap (needs `alloc`): the last seat is sold once,
@@ -110,19 +110,9 @@ impl sealed::Storage for HeapStorage {
 #[cfg(all(test, not(loom)))]
 impl HeapStorage {
     /// The whole allocation: the bitmap, padding included, and the admission
-    /// count (for the size and layout tests).
+    /// count (for the size tests).
     pub(crate) fn bitmap(&self) -> &[Word] {
         &self.count_and_bitmap
-    }
-
-    /// The addresses of the admission count and of bitmap word 0 (for the
-    /// layout test).
-    pub(crate) fn admission_and_word_0(&self) -> (usize, usize) {
-        let (admission, words) = self.split();
-        (
-            core::ptr::from_ref(admission).addr(),
-            core::ptr::from_ref(&words[0]).addr(),
-        )
     }
 }
 
@@ -158,22 +148,24 @@ fn count_and_bitmap(capacity: usize) -> Result<Box<[Word]>, SeatError> {
         .checked_mul(STRIDE)
         .and_then(|bitmap| bitmap.checked_add(1))
         .ok_or(SeatError::CapacityTooLarge)?;
-    let words = free_words(len)?;
-    // Relaxed: the pool is not shared yet; handing it to another thread
-    // publishes the count.
-    words[0].store(capacity, Ordering::Relaxed);
-    Ok(words)
+    new_words(len, |i| {
+        if i == 0 {
+            free_admission(capacity)
+        } else {
+            free_word()
+        }
+    })
 }
 
-/// `len` free words, allocated fallibly.
-fn free_words(len: usize) -> Result<Box<[Word]>, SeatError> {
+/// `len` words, word `i` made by `init(i)`, allocated fallibly.
+fn new_words(len: usize, init: impl FnMut(usize) -> Word) -> Result<Box<[Word]>, SeatError> {
     // A slice of more than `isize::MAX` bytes cannot exist.
     core::alloc::Layout::array::<Word>(len).map_err(|_| SeatError::CapacityTooLarge)?;
     let mut words = Vec::new();
     words
         .try_reserve_exact(len)
         .map_err(|_| SeatError::CapacityTooLarge)?;
-    words.resize_with(len, free_word);
+    words.extend((0..len).map(init));
     Ok(words.into_boxed_slice())
 }
 
@@ -229,7 +221,7 @@ impl SeatPoolIn<HeapStorage> {
         Ok(Self::from_storage(HeapStorage {
             header: Header::new(capacity),
             count_and_bitmap: count_and_bitmap(capacity)?,
-            summary: free_words(summary_words(capacity))?,
+            summary: new_words(summary_words(capacity), |_| free_word())?,
         }))
     }
 }

@@ -105,15 +105,6 @@ impl<const WORDS: usize> InlineStorage<WORDS> {
     pub(crate) fn bitmap(&self) -> &[Word] {
         &self.words
     }
-
-    /// The addresses of the admission count and of bitmap word 0 (for the
-    /// layout test).
-    pub(crate) fn admission_and_word_0(&self) -> (usize, usize) {
-        (
-            core::ptr::from_ref(&self.admission).addr(),
-            core::ptr::from_ref(&self.words[0]).addr(),
-        )
-    }
 }
 
 impl<const WORDS: usize> SeatPoolIn<InlineStorage<WORDS>> {

@@ -365,6 +365,16 @@ impl<'a> Core<'a> {
         self.admission.load(Ordering::Relaxed) & admission::WAITING != 0
     }
 
+    /// The addresses of the admission count and of bitmap word 0 (for the
+    /// layout test).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn admission_and_word_0(self) -> (usize, usize) {
+        (
+            core::ptr::from_ref(self.admission).addr(),
+            core::ptr::from_ref(self.word(0)).addr(),
+        )
+    }
+
     /// Gives `n` units back (after their bits were cleared) and, if the
     /// admission word said someone waits, wakes the head of the wait queue.
     #[inline]

@@ -258,7 +258,7 @@ fn admission_count_shares_word_0s_line() {
     };
     for capacity in [1, BITS, 4_096, 100_003] {
         let pool = SeatPool::new(capacity);
-        let (admission, word_0) = pool.storage().admission_and_word_0();
+        let (admission, word_0) = pool.core().admission_and_word_0();
         if cfg!(all(target_os = "linux", target_env = "gnu", not(miri))) {
             assert_eq!(admission % (2 * word), 0, "glibc aligns to two words");
         }
@@ -269,11 +269,11 @@ fn admission_count_shares_word_0s_line() {
     }
     let pools: [ArraySeatPool<2>; 8] = core::array::from_fn(|i| ArraySeatPool::new(i + 1));
     for pool in &pools {
-        assert!(same_line(pool.storage().admission_and_word_0()));
+        assert!(same_line(pool.core().admission_and_word_0()));
         assert_eq!(pool.available(), pool.capacity());
     }
     static STATIC: ArraySeatPool<1> = ArraySeatPool::new(3);
-    assert!(same_line(STATIC.storage().admission_and_word_0()));
+    assert!(same_line(STATIC.core().admission_and_word_0()));
 }
 
 #[test]
