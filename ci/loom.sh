@@ -23,12 +23,14 @@ ci_banner "loom, x86_64"
 ci_cargo_test "loom x86_64" env RUSTFLAGS="--cfg loom" \
     "${common[@]}" --target x86_64-unknown-linux-gnu "${harness[@]}"
 
-# The shared-memory pool's recovery protocol: a model inside the crate
-# (src/shm/protocol.rs), so a unit test under cfg(loom) with the shm feature.
-ci_banner "loom, shm recovery protocol, x86_64"
-ci_cargo_test "loom shm protocol" env RUSTFLAGS="--cfg loom" \
+# Models inside the crate, as unit tests under cfg(loom): the shared-memory
+# pool's recovery protocol (src/shm/protocol.rs, with the shm feature) and
+# TreiberStack::trim's grace period (src/stack/treiber.rs, which must also catch
+# a trim without one).
+ci_banner "loom, in-crate models (shm recovery protocol, TreiberStack::trim), x86_64"
+ci_cargo_test "loom in-crate models" env RUSTFLAGS="--cfg loom" \
     cargo test --release --lib --features shm --target-dir target/loom \
-    --target x86_64-unknown-linux-gnu shm::protocol "${harness[@]}"
+    --target x86_64-unknown-linux-gnu "${harness[@]}" shm::protocol stack::treiber::loom_tests
 
 if [ "${CI_LOOM_AARCH64:-1}" = 0 ]; then
     ci_note "loom aarch64 skipped (CI_LOOM_AARCH64=0)"

@@ -1,5 +1,5 @@
-//! Every byte comes back: a counting global allocator proves that `Drop` and
-//! `shrink` free what the stacks and the seat pool allocated, including when an
+//! Every byte comes back: a counting global allocator proves that `Drop`,
+//! `shrink` and `trim` free what the stacks and the seat pool allocated, including when an
 //! item's `Drop` panics. Each test allocates and frees on its own thread only, and
 //! the count is per thread, so tests running in parallel do not disturb each other.
 #![cfg(all(not(loom), not(miri)))] // miri reports leaks itself
@@ -66,8 +66,16 @@ fn item(boom: bool) -> Boxed {
     }
 }
 
+/// A thread's first push or pop takes its announcement slot for
+/// `TreiberStack::trim`, which the process keeps (a later thread reuses it): take
+/// it before counting.
+fn take_this_threads_slot() {
+    TreiberStack::<u8>::new().push(0);
+}
+
 #[test]
 fn treiber_stack_frees_every_node_and_item() {
+    take_this_threads_slot();
     let leaked = net_bytes(|| {
         let mut s = TreiberStack::new();
         for _ in 0..100 {
@@ -103,7 +111,22 @@ fn treiber_stack_shrink_returns_recycled_nodes() {
 }
 
 #[test]
+fn treiber_stack_trim_returns_recycled_nodes() {
+    take_this_threads_slot();
+    let s = TreiberStack::new();
+    let leaked = net_bytes(|| {
+        for i in 0..64u64 {
+            s.push(i);
+        }
+        while s.pop().is_some() {}
+        assert_eq!(s.trim(), 64);
+    });
+    assert_eq!(leaked, 0, "trim left {leaked} bytes");
+}
+
+#[test]
 fn treiber_stack_panicking_item_leaks_nothing() {
+    take_this_threads_slot();
     let leaked = net_bytes(|| {
         let s = TreiberStack::new();
         for i in 0..8 {

@@ -15,12 +15,26 @@
 //! must sleep through before its tag wraps.
 
 mod array;
+#[cfg(all(racefree_double_word_cas, feature = "std"))]
+mod grace;
 mod iter;
 mod tagged;
 #[cfg(all(test, not(loom)))]
 mod test_support;
 #[cfg(racefree_double_word_cas)]
 mod treiber;
+
+/// Without `std` there are no thread-locals to announce in, and no
+/// `TreiberStack::trim` to wait for: a read section is nothing.
+#[cfg(all(racefree_double_word_cas, not(feature = "std")))]
+mod grace {
+    pub(crate) struct ReadSection;
+
+    #[inline]
+    pub(crate) fn read() -> ReadSection {
+        ReadSection
+    }
+}
 
 pub use array::ArrayStack;
 pub use iter::{IntoIter, PopIter};

@@ -174,6 +174,32 @@ pub(crate) trait Packing: Copy {
             }
         }
     }
+    /// Unlinks the whole list at `head` and returns the link of its top node,
+    /// giving the caller ownership of every node on it; `None` if it is empty.
+    /// Each node's `next` links the rest, as its push wrote it.
+    #[cfg(racefree_double_word_cas)]
+    fn take_all(self, head: &Self::Head) -> Option<usize> {
+        // Acquire: as in `pop`: the taken nodes' `next` fields are read after.
+        let mut current = head.load(Ordering::Acquire);
+        loop {
+            let link = self.link(current);
+            if link == 0 {
+                return None;
+            }
+            match head.compare_exchange_weak(
+                current,
+                // A removal: the tag is bumped, so a stale pop's CAS fails.
+                self.bumped_with_link(current, 0),
+                // Acquire: pairs with the Release CAS of every push before it.
+                Ordering::Acquire,
+                // Acquire: the retried top is read as in `pop`.
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(link),
+                Err(actual) => current = actual,
+            }
+        }
+    }
 }
 
 /// Packing of a tagged index head: `tag << bits | link`.

@@ -10,18 +10,24 @@
 //!
 //! - A popped node goes to a second tagged Treiber list, the *node free-list*, and
 //!   [`push`](TreiberStack::push) takes nodes from there before allocating.
-//! - Nodes are freed only by [`shrink`](TreiberStack::shrink) and by `Drop`, both of
-//!   which take `&mut self`, so no other thread can be inside a `pop`.
+//! - Nodes are freed by [`shrink`](TreiberStack::shrink) and by `Drop`, both of
+//!   which take `&mut self`, so no other thread can be inside a `pop`; and by
+//!   [`trim`](TreiberStack::trim), which takes `&self` and first waits out every
+//!   list read that may still hold one of the nodes (a grace period,
+//!   `stack::grace`).
 //!
 //! So every address a pop can have read from a head points to a live `Node<T>`
 //! (type-stable memory), and its `next` is an atomic that may be read at any time.
 //! The value it reads may be stale; then the head's tag has moved on (a removal
 //! bumped it) and the CAS fails. The memory retained is the high-water mark of
-//! items plus in-flight pushes, released by `shrink` and on drop.
+//! items plus in-flight pushes, until `shrink`, `trim` or drop.
 //!
-//! The alternative, crossbeam-epoch, must never reuse a node before a grace period
-//! and pays a pin (a fence on x86_64) on every operation; `benches/stacks.rs`
-//! measures an epoch-based Treiber stack beside this one.
+//! A grace period needs each list read to announce itself. With `std` on Linux that
+//! is two plain stores to the thread's own cache line (the trimmer pays a
+//! `membarrier` system call instead of the readers paying fences). crossbeam-epoch
+//! pins with a fence-strength RMW per operation and never reuses a node before a
+//! grace period; `benches/stacks.rs` measures an epoch-based Treiber stack beside
+//! this one.
 //!
 //! # Heads and provenance
 //!
@@ -43,9 +49,10 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr;
 
+use super::grace;
 use super::iter::{IntoIter, PopIter};
-use super::tagged::{Packing, Pointer};
-use crate::sync::{AtomicDoubleWord, AtomicPtr, CachePadded, UnsafeCell};
+use super::tagged::{LinkCell, Packing, Pointer};
+use crate::sync::{AtomicDoubleWord, AtomicPtr, CachePadded, Ordering, UnsafeCell};
 
 /// A marker for a container that owns `T`s (drop check) and is **invariant** in
 /// `T`. `push` takes `&self`, so a covariant stack would let
@@ -61,6 +68,40 @@ struct Node<T> {
     /// it while its owner rewrites it.
     next: AtomicPtr<Node<T>>,
     value: UnsafeCell<MaybeUninit<T>>,
+    /// Loom only: the node's memory as loom sees it. Every list read of the node
+    /// reads it and freeing writes it, so loom reports a free that does not happen
+    /// after every read (a broken grace period).
+    #[cfg(loom)]
+    memory: UnsafeCell<()>,
+}
+
+impl<T> Node<T> {
+    /// A new empty node, on the heap.
+    fn alloc() -> *mut Self {
+        Box::into_raw(Box::new(Node {
+            next: AtomicPtr::new(ptr::null_mut()),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+            #[cfg(loom)]
+            memory: UnsafeCell::new(()),
+        }))
+    }
+
+    /// Frees `node`.
+    ///
+    /// # Safety
+    ///
+    /// `node` came from [`Node::alloc`], holds no value, is on no list, and no
+    /// thread can still read it: the stack is borrowed mutably, or a grace period
+    /// passed since it was unlinked.
+    unsafe fn free(node: *mut Self) {
+        #[cfg(loom)]
+        {
+            // SAFETY: live until freed below (the caller's contract).
+            unsafe { &(*node).memory }.with_mut(|_| ());
+        }
+        // SAFETY: the caller's contract.
+        drop(unsafe { Box::from_raw(node) });
+    }
 }
 
 /// A lock-free, unbounded LIFO stack on the heap, safe against ABA and against
@@ -68,7 +109,8 @@ struct Node<T> {
 ///
 /// The head is a tagged pointer (address + 64-bit generation tag, one 128-bit
 /// compare-and-swap on x86_64 and aarch64); popped nodes are recycled through a
-/// second tagged list and freed only on drop or [`shrink`](Self::shrink).
+/// second tagged list and freed on drop, by [`shrink`](Self::shrink) or, on a
+/// shared stack, by [`trim`](Self::trim).
 ///
 /// # ABA and the tag's wrap-around bound
 ///
@@ -80,10 +122,12 @@ struct Node<T> {
 ///
 /// A pop reads the top node's `next` before its CAS proves the node is still on
 /// top, so that node must not have been freed meanwhile. Popped nodes therefore go
-/// to a second tagged list and are reused by later pushes; they are freed only by
+/// to a second tagged list and are reused by later pushes. They are freed by
 /// [`shrink`](Self::shrink) and `Drop`, which take `&mut self`, so no pop can be in
-/// flight. The memory retained is the high-water mark of items (plus in-flight
-/// pushes). crossbeam-epoch was measured as the alternative (`benches/stacks.rs`).
+/// flight, and by [`trim`](Self::trim) (`std`), which takes `&self` and waits
+/// until no push or pop can still be reading them. The memory retained is the
+/// high-water mark of items (plus in-flight pushes) until one of those runs.
+/// crossbeam-epoch was measured as the alternative (`benches/stacks.rs`).
 ///
 /// # Provenance
 ///
@@ -187,13 +231,12 @@ impl<T> TreiberStack<T> {
     /// assert_eq!(stack.pop(), Some(2));
     /// ```
     pub fn push(&self, value: T) {
-        let node = match Self::pop_list(&self.free) {
-            Some(node) => node,
-            None => Box::into_raw(Box::new(Node {
-                next: AtomicPtr::new(ptr::null_mut()),
-                value: UnsafeCell::new(MaybeUninit::uninit()),
-            })),
+        let recycled = {
+            let _section = grace::read();
+            Self::pop_list(&self.free)
         };
+        // Allocated outside the read section: a custom allocator may use a stack.
+        let node = recycled.unwrap_or_else(Node::alloc);
         // `node` is owned by this thread alone: fresh from the allocator, or removed
         // from the free list by a tagged CAS whose Acquire pairs with the Release
         // push that followed the previous owner's move-out.
@@ -233,7 +276,10 @@ impl<T> TreiberStack<T> {
     /// assert_eq!(stack.pop(), Some(3));
     /// ```
     pub fn pop(&self) -> Option<T> {
-        let node = Self::pop_list(&self.head)?;
+        let node = {
+            let _section = grace::read();
+            Self::pop_list(&self.head)?
+        };
         // SAFETY: the tagged CAS in `pop_list` removed `node` from the item list, so
         // this thread alone owns it and its initialised value (written before the
         // Release push that the Acquire pop synchronised with).
@@ -261,11 +307,85 @@ impl<T> TreiberStack<T> {
     /// ```
     pub fn shrink(&mut self) {
         // `&mut self`: no other thread is inside any operation.
-        while let Some(node) = Self::pop_list(&self.free) {
-            // SAFETY: `node` came from `Box::into_raw`, is off every list, holds no
-            // value (free-list nodes are empty) and no thread can reach it again.
-            drop(unsafe { Box::from_raw(node) });
+        self.free_recycled_after(|| true);
+    }
+
+    /// Frees every recycled node of a shared stack, as [`shrink`](Self::shrink)
+    /// does with `&mut self`, and returns how many it freed; items stay.
+    ///
+    /// It first waits until no push or pop still running can be reading one of
+    /// those nodes: every push and pop announces its list read (on Linux with two
+    /// plain stores, the price of this method on the hot path), and `trim` waits
+    /// for the reads that were open when it unlinked the nodes. That wait is a few
+    /// instructions long unless such a thread is preempted, and `trim` never makes
+    /// a push or pop wait. Pushes and pops keep recycling meanwhile; nodes they
+    /// recycle after the unlink stay for the next call.
+    ///
+    /// It returns 0 and frees nothing where it cannot prove the wait: on Linux,
+    /// when the kernel refuses the `membarrier` system call (before 4.14, or a
+    /// seccomp filter).
+    ///
+    /// ```
+    /// use racefree::TreiberStack;
+    /// use std::sync::Arc;
+    ///
+    /// let stack = Arc::new(TreiberStack::new());
+    /// let worker = {
+    ///     let stack = Arc::clone(&stack);
+    ///     std::thread::spawn(move || {
+    ///         for i in 0..1000 {
+    ///             stack.push(i);
+    ///         }
+    ///         while stack.pop().is_some() {}
+    ///     })
+    /// };
+    /// worker.join().unwrap();
+    /// // 1000 nodes were recycled; `shrink` would need the `Arc` to be unique.
+    /// assert_eq!(stack.trim(), 1000);
+    /// assert_eq!(stack.trim(), 0);
+    /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn trim(&self) -> usize {
+        self.free_recycled_after(grace::wait_for_readers)
+    }
+
+    /// Unlinks the free list, lets `grace_period` prove that no list read can
+    /// still hold one of its nodes, and frees them; if it cannot (`false`), pushes
+    /// them back. Returns the number freed.
+    fn free_recycled_after(&self, grace_period: impl FnOnce() -> bool) -> usize {
+        let Some(top) = Pointer.take_all(&self.free) else {
+            return 0;
+        };
+        let mut node: *mut Node<T> = ptr::with_exposed_provenance_mut(top);
+        if !grace_period() {
+            while !node.is_null() {
+                let next = Self::next_taken(node);
+                Self::push_list(&self.free, node);
+                node = next;
+            }
+            return 0;
         }
+        let mut freed = 0;
+        while !node.is_null() {
+            let next = Self::next_taken(node);
+            // SAFETY: from `Node::alloc`; empty (free-list nodes are); unlinked by
+            // `take_all`, which made this thread its only owner; and no list read
+            // can still hold it (`grace_period` returned true).
+            unsafe { Node::free(node) };
+            freed += 1;
+            node = next;
+        }
+        freed
+    }
+
+    /// The node after `node` on a list that `take_all` handed to this thread.
+    fn next_taken(node: *mut Node<T>) -> *mut Node<T> {
+        // SAFETY: `node` is live and owned by this thread (`take_all`).
+        let next = unsafe { &(*node).next };
+        // Relaxed: written before the Release push that `take_all`'s Acquire CAS
+        // synchronised with; nobody else writes it while this thread owns it.
+        ptr::with_exposed_provenance_mut(next.load_link(Ordering::Relaxed))
     }
 
     /// Pushes `node`, owned by the caller, onto the list at `head` (the list
@@ -278,13 +398,21 @@ impl<T> TreiberStack<T> {
     }
 
     /// Pops the top node of the list at `head`, giving the caller ownership of it.
+    /// Call it inside a [`grace::read`] section.
     fn pop_list(head: &AtomicDoubleWord) -> Option<*mut Node<T>> {
         let addr = Pointer.pop(head, |addr| {
             let node: *const Node<T> = ptr::with_exposed_provenance(addr);
             // SAFETY: `addr` was exposed by `push_list` from a live `Box<Node<T>>`,
-            // and nodes are freed only with `&mut self`, so the node is live even
-            // if another thread popped it meanwhile; `next` is atomic: no data race.
-            unsafe { &(*node).next }
+            // and nodes are freed only with `&mut self` or after a grace period that
+            // the caller's read section holds off, so the node is live even if
+            // another thread popped it meanwhile; `next` is atomic: no data race.
+            let next = unsafe { &(*node).next };
+            #[cfg(loom)]
+            {
+                // SAFETY: live, as above; loom's record of a read of the node.
+                unsafe { &(*node).memory }.with(|_| ());
+            }
+            next
         })?;
         Some(ptr::with_exposed_provenance_mut(addr))
     }
@@ -428,5 +556,148 @@ mod tests {
     #[test]
     fn miri_concurrent_push_pop_unique() {
         test_support::concurrent_push_pop_unique(TreiberStack::new());
+    }
+
+    #[test]
+    fn trim_frees_recycled_nodes_and_keeps_items() {
+        let s = TreiberStack::new();
+        assert_eq!(s.trim(), 0);
+        for i in 0..10 {
+            s.push(i);
+        }
+        for _ in 0..4 {
+            s.pop();
+        }
+        assert_eq!(s.trim(), 4);
+        assert_eq!(s.trim(), 0);
+        // The next pushes allocate again; the items are untouched.
+        s.push(10);
+        assert_eq!(s.pop_iter().collect::<Vec<_>>(), [10, 5, 4, 3, 2, 1, 0]);
+        assert_eq!(s.trim(), 7);
+    }
+
+    /// Trims race pushes and pops: every item comes back exactly once, and (under
+    /// miri) no list read touches a freed node.
+    #[test]
+    fn miri_trim_races_push_pop() {
+        const THREADS: usize = 2;
+        const PER: usize = if cfg!(miri) { 15 } else { 3_000 };
+        let s = TreiberStack::new();
+        let done = core::sync::atomic::AtomicUsize::new(0);
+        let popped = std::thread::scope(|sc| {
+            let workers: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let (s, done) = (&s, &done);
+                    sc.spawn(move || {
+                        let mut got = Vec::new();
+                        for i in 0..PER {
+                            s.push(t * PER + i);
+                            if i % 3 != 0 {
+                                got.extend(s.pop());
+                            }
+                        }
+                        done.fetch_add(1, core::sync::atomic::Ordering::Release);
+                        got
+                    })
+                })
+                .collect();
+            sc.spawn(|| {
+                while done.load(core::sync::atomic::Ordering::Acquire) < THREADS {
+                    s.trim();
+                    std::thread::yield_now();
+                }
+            });
+            workers
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<Vec<usize>>>()
+        });
+        let mut all: Vec<usize> = popped.into_iter().flatten().collect();
+        all.extend(s.pop_iter());
+        all.sort_unstable();
+        assert_eq!(all, (0..THREADS * PER).collect::<Vec<_>>());
+    }
+}
+
+/// Loom models of `trim`: its grace period against a concurrent push's read of
+/// the free list. The same model with no grace period must fail: loom reports the
+/// free racing the read.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::TreiberStack;
+    use loom::thread;
+    use std::mem::ManuallyDrop;
+    use std::sync::Arc;
+    use std::vec::Vec;
+
+    type Shared = Arc<ManuallyDrop<TreiberStack<usize>>>;
+
+    /// Runs `setup`, then `others` on their own threads while the main thread frees
+    /// the recycled nodes after `grace_period`, then `check`.
+    fn trim_model(
+        grace_period: fn() -> bool,
+        setup: fn(&Shared),
+        others: &'static [fn(&Shared)],
+        check: fn(&Shared),
+    ) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(move || {
+            // Dropped by hand at the end: when loom reports a violation, the stack
+            // must not run loom operations while the panic unwinds out of the model.
+            let s: Shared = Arc::new(ManuallyDrop::new(TreiberStack::new()));
+            setup(&s);
+            let threads: Vec<_> = others
+                .iter()
+                .map(|&op| {
+                    let s = Arc::clone(&s);
+                    thread::spawn(move || op(&s))
+                })
+                .collect();
+            s.free_recycled_after(grace_period);
+            for t in threads {
+                t.join().unwrap();
+            }
+            check(&s);
+            let mut s = Arc::into_inner(s).expect("the other threads have exited");
+            // SAFETY: taken out of the `Arc` once and never used again.
+            unsafe { ManuallyDrop::drop(&mut s) };
+        });
+    }
+
+    /// One recycled node; a push reads the free list while it is trimmed.
+    fn trim_races_a_push(grace_period: fn() -> bool) {
+        trim_model(
+            grace_period,
+            |s| {
+                s.push(1);
+                s.pop();
+            },
+            &[|s| s.push(2)],
+            |s| assert_eq!(s.pop(), Some(2)),
+        );
+    }
+
+    #[test]
+    fn trim_waits_for_a_push_reading_the_free_list() {
+        trim_races_a_push(super::grace::wait_for_readers);
+    }
+
+    /// Two pops race for one item: the loser may still be reading the winner's
+    /// node after the winner recycled it and the trim took it.
+    #[test]
+    fn trim_waits_for_a_stale_pop() {
+        trim_model(
+            super::grace::wait_for_readers,
+            |s| s.push(1),
+            &[|s| _ = s.pop(), |s| _ = s.pop()],
+            |s| assert_eq!(s.pop(), None),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "Causality violation")]
+    fn freeing_without_a_grace_period_is_caught() {
+        trim_races_a_push(|| true);
     }
 }

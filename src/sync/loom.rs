@@ -30,6 +30,12 @@ pub(crate) fn spin_hint() {
     loom::thread::yield_now();
 }
 
+/// A long wait: a scheduling point, as in loom every wait must be.
+#[cfg(feature = "std")]
+pub(crate) fn yield_now() {
+    loom::thread::yield_now();
+}
+
 /// Backoff as a scheduling point.
 pub(crate) struct Backoff;
 

@@ -86,6 +86,13 @@ impl<T> UnsafeCell<T> {
 /// the cells of a striped counter and the words of a seat pool (never one slot
 /// per thread, so no cap on threads). `None` while the thread's locals are being
 /// destroyed.
+/// Gives the rest of this thread's time slice to others (a long wait).
+#[cfg(feature = "std")]
+#[inline]
+pub(crate) fn yield_now() {
+    std::thread::yield_now();
+}
+
 #[cfg(feature = "std")]
 #[inline]
 pub(crate) fn thread_ticket() -> Option<usize> {

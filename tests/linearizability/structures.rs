@@ -1,7 +1,7 @@
 //! The real racefree types as subjects, and one campaign per structure.
 //!
 //! Test names start with `miri_` where `ci/miri.sh` runs them under many seeds
-//! (listed in `ci/miri-tests.tsv`, the `treiber` one with permissive provenance,
+//! (listed in `ci/miri-tests.tsv`, the `treiber` ones with permissive provenance,
 //! as TreiberStack exposes addresses for its 128-bit head).
 //!
 //! Shapes (threads × ops per thread × rounds natively; 4 rounds under Miri):
@@ -80,6 +80,25 @@ impl StackLike for Subject<TreiberStack<u32>> {
     }
     fn is_empty(&self) -> bool {
         TreiberStack::is_empty(&self.0)
+    }
+}
+
+/// A `TreiberStack` that trims its recycled nodes after every pop: the trims run
+/// while the other threads push and pop, and must change no item.
+pub struct Trimming(pub TreiberStack<u32>);
+
+impl StackLike for Trimming {
+    fn push(&self, v: u32) -> Result<(), u32> {
+        self.0.push(v);
+        Ok(())
+    }
+    fn pop(&self) -> Option<u32> {
+        let v = self.0.pop();
+        self.0.trim();
+        v
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -380,6 +399,16 @@ fn miri_lin_treiber_stack() {
         "TreiberStack<u32>",
         Shape::new(3, 8, 400),
         || Subject(TreiberStack::<u32>::new()),
+        |_| StackModel::new(None),
+    );
+}
+
+#[test]
+fn miri_lin_treiber_stack_trimming() {
+    stack_campaign(
+        "TreiberStack<u32> + trim",
+        Shape::new(3, 8, 400),
+        || Trimming(TreiberStack::<u32>::new()),
         |_| StackModel::new(None),
     );
 }

@@ -1,0 +1,175 @@
+//! Grace periods: when a node that a stale pop may still be reading can be freed.
+//!
+//! A pop reads the top node's `next` before its CAS proves the node is still on
+//! top (see `stack::tagged`). `TreiberStack` keeps that read valid by never freeing
+//! a node while the stack is shared; [`TreiberStack::trim`] frees recycled nodes
+//! anyway, after a grace period:
+//!
+//! - Every read of a list (the `pop_list` of `push` and `pop`) runs inside a
+//!   [`ReadSection`]: the thread's slot `seq` is odd from before the head is
+//!   loaded until after the last `next` is read.
+//! - The trimmer first unlinks the nodes (so no read section that starts later
+//!   can reach them), then calls [`wait_for_readers`]: it waits until every slot
+//!   whose `seq` was odd has moved on. Any read section that may hold one of the
+//!   nodes began before the unlink, so it was open then, and has now ended.
+//!
+//! # Why a section that begins later cannot reach an unlinked node
+//!
+//! With RMW announcements (the portable path, loom and miri): the reader's
+//! `swap` of its `seq` and the trimmer's `fetch_add(0)` of it are RMWs of one
+//! location, so one reads the other's value. If the trimmer reads the reader's
+//! odd `seq`, it waits for the section's end, whose Release store it then
+//! acquires. Otherwise the reader's RMW came later and acquired the trimmer's,
+//! which the unlink precedes: the section's loads of the head see the unlink.
+//!
+//! With plain announcements (Linux, [`barrier`]): the trimmer's membarrier runs
+//! a full barrier on every thread of the process, which splits each reader's
+//! section into before it (its odd `seq` is visible to the trimmer's scan) or
+//! after it (its loads see the unlink).
+//!
+//! # Cost on the hot path
+//!
+//! On Linux: a thread-local read, a load and two plain stores on the thread's
+//! own cache line per push and per pop. Elsewhere the opening store is an RMW on
+//! that line.
+//!
+//! [`TreiberStack::trim`]: super::TreiberStack::trim
+
+mod barrier;
+mod registry;
+
+use core::sync::atomic::compiler_fence;
+
+use crate::sync::{spin_hint, yield_now, Ordering};
+
+/// An open read section of this thread (see the module docs); it closes on drop.
+/// Nodes that a list read reaches stay allocated until it closes.
+#[must_use = "a read section protects only while it is alive"]
+pub(crate) struct ReadSection {
+    holder: registry::Holder,
+    /// This section's (odd) `seq`.
+    seq: usize,
+}
+
+/// Opens a read section on this thread.
+#[inline]
+pub(crate) fn read() -> ReadSection {
+    let holder = registry::current();
+    let slot = holder.slot;
+    // Relaxed: only this thread writes its slot's `seq` (a reused slot's last value
+    // came with the Acquire CAS that took it).
+    let seq = slot.seq.load(Ordering::Relaxed).wrapping_add(1);
+    if barrier::PLAIN_ANNOUNCEMENTS {
+        // Relaxed: ordered before this section's loads by the trimmer's membarrier
+        // (`barrier::heavy`), which pairs with it; the compiler fence keeps the
+        // compiler from sinking it below them.
+        slot.seq.store(seq, Ordering::Relaxed);
+        compiler_fence(Ordering::SeqCst);
+    } else {
+        // AcqRel: pairs with the `fetch_add(0)` in `wait_for_readers` (module docs).
+        slot.seq.swap(seq, Ordering::AcqRel);
+    }
+    ReadSection { holder, seq }
+}
+
+impl Drop for ReadSection {
+    #[inline]
+    fn drop(&mut self) {
+        let slot = self.holder.slot;
+        let closed = self.seq.wrapping_add(1);
+        // Release: pairs with the AcqRel `fetch_add(0)` in `wait_for_readers`:
+        // every read of this section happens before the trimmer frees.
+        #[cfg(not(loom))]
+        slot.seq.store(closed, Ordering::Release);
+        // Loom orders a store and another thread's RMWs only partially, so its
+        // trimmer could re-read the open value forever (it models no fairness). A
+        // swap keeps every write to `seq` an RMW, which loom orders totally; it
+        // synchronises exactly as the Release store does.
+        #[cfg(loom)]
+        slot.seq.swap(closed, Ordering::Release);
+        if self.holder.borrowed {
+            registry::release(slot);
+        }
+    }
+}
+
+/// Returns once every read section that was open at the call has closed, or
+/// `false` at once if that cannot be proven (the membarrier call failed). Call it
+/// after unlinking what is to be freed. Blocks while a reader is preempted inside
+/// its section (a few instructions long); never blocks a reader.
+pub(crate) fn wait_for_readers() -> bool {
+    if !barrier::heavy() {
+        return false;
+    }
+    registry::for_each(|slot| {
+        // AcqRel RMW: pairs with the reader's RMW announcement and its Release close
+        // (module docs); `+ 0` leaves the value as it is.
+        let seen = slot.seq.fetch_add(0, Ordering::AcqRel);
+        if seen % 2 == 0 {
+            return;
+        }
+        let mut spins = 0u32;
+        // AcqRel: as above; any change means the section that was open has closed.
+        while slot.seq.fetch_add(0, Ordering::AcqRel) == seen {
+            if spins < 64 {
+                spins += 1;
+                spin_hint();
+            } else {
+                yield_now();
+            }
+        }
+    });
+    true
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_reuse_their_slots() {
+        // Each thread takes a slot on its first section and gives it back on exit,
+        // so threads that run one after another share a few slots. (Other tests'
+        // threads may take a released slot first, but not every time.)
+        let slots: std::collections::HashSet<usize> = (0..20)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    drop(read());
+                    let slot: *const registry::Slot = registry::current().slot;
+                    slot as usize
+                })
+                .join()
+                .unwrap()
+            })
+            .collect();
+        assert!(slots.len() < 20, "20 threads in turn took 20 slots");
+    }
+
+    #[test]
+    fn a_section_may_open_in_a_thread_local_destructor() {
+        struct Late;
+        impl Drop for Late {
+            fn drop(&mut self) {
+                // This thread's own slot may already be given back: one is borrowed.
+                let section = read();
+                assert_eq!(section.seq % 2, 1);
+                drop(section);
+                assert!(wait_for_readers());
+            }
+        }
+        std::thread_local!(static LATE: Late = const { Late });
+        std::thread::spawn(|| {
+            drop(read());
+            LATE.with(|_| ());
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn wait_returns_while_this_thread_reads_nothing() {
+        let section = read();
+        drop(section);
+        assert!(wait_for_readers());
+    }
+}
