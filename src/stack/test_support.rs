@@ -8,6 +8,28 @@ use super::ArrayStack;
 #[cfg(racefree_double_word_cas)]
 use super::TreiberStack;
 
+/// Read sections are process-wide: a test that holds one open makes every grace
+/// period in the test binary fail meanwhile. Such a test holds this for writing;
+/// a test that expects a grace period to pass holds it for reading.
+#[cfg(all(racefree_double_word_cas, feature = "std"))]
+static OPEN_SECTIONS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// For a test that holds a read section open on purpose.
+#[cfg(all(racefree_double_word_cas, feature = "std"))]
+pub(super) fn holding_a_section_open() -> std::sync::RwLockWriteGuard<'static, ()> {
+    OPEN_SECTIONS
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// For a test that expects every grace period it starts to pass.
+#[cfg(all(racefree_double_word_cas, feature = "std"))]
+pub(super) fn expecting_grace_periods() -> std::sync::RwLockReadGuard<'static, ()> {
+    OPEN_SECTIONS
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A stack as the shared checks see it.
 pub(super) trait TestStack<T>: Sync {
     /// `Err(value)` when full (only `ArrayStack` ever is).

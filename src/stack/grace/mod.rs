@@ -93,37 +93,48 @@ impl Drop for ReadSection {
     }
 }
 
-/// Returns once every read section that was open at the call has closed, or
-/// `false` at once if that cannot be proven (the membarrier call failed). Call it
-/// after unlinking what is to be freed. Blocks while a reader is preempted inside
-/// its section (a few instructions long); never blocks a reader.
+/// Spins before a waiting trimmer starts yielding its time slice.
+const SPINS: u32 = 64;
+/// Yields after which a trimmer gives up on a section that is still open: its
+/// thread is preempted for long, or gone (a `fork` child keeps the slots of
+/// threads that were inside a section in the parent). Loom explores every yield,
+/// so there the bound is small.
+const YIELDS: u32 = if cfg!(loom) { 2 } else { 1_000 };
+
+/// Returns `true` once every read section that was open at the call has closed.
+/// Returns `false` if that cannot be proven: the membarrier call failed, or a
+/// section stayed open through the whole wait (a few instructions long, unless
+/// its thread is preempted). Call it after unlinking what is to be freed; free
+/// only on `true`. Never makes a reader wait.
 pub(crate) fn wait_for_readers() -> bool {
     if !barrier::heavy() {
         return false;
     }
-    registry::for_each(|slot| {
+    registry::all(|slot| {
         // AcqRel RMW: pairs with the reader's RMW announcement and its Release close
         // (module docs); `+ 0` leaves the value as it is.
         let seen = slot.seq.fetch_add(0, Ordering::AcqRel);
         if seen % 2 == 0 {
-            return;
+            return true;
         }
-        let mut spins = 0u32;
-        // AcqRel: as above; any change means the section that was open has closed.
-        while slot.seq.fetch_add(0, Ordering::AcqRel) == seen {
-            if spins < 64 {
-                spins += 1;
+        for waited in 0..SPINS + YIELDS {
+            if waited < SPINS {
                 spin_hint();
             } else {
                 yield_now();
             }
+            // AcqRel: as above; any change means the open section has closed.
+            if slot.seq.fetch_add(0, Ordering::AcqRel) != seen {
+                return true;
+            }
         }
-    });
-    true
+        false
+    })
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use super::super::test_support::{expecting_grace_periods, holding_a_section_open};
     use super::*;
 
     #[test]
@@ -147,6 +158,7 @@ mod tests {
 
     #[test]
     fn a_section_may_open_in_a_thread_local_destructor() {
+        let _grace = expecting_grace_periods();
         struct Late;
         impl Drop for Late {
             fn drop(&mut self) {
@@ -168,8 +180,27 @@ mod tests {
 
     #[test]
     fn wait_returns_while_this_thread_reads_nothing() {
+        let _grace = expecting_grace_periods();
         let section = read();
         drop(section);
+        assert!(wait_for_readers());
+    }
+
+    #[test]
+    fn wait_gives_up_on_a_section_that_stays_open() {
+        let _open = holding_a_section_open();
+        let (opened, close) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        std::thread::scope(|sc| {
+            sc.spawn(|| {
+                let section = read();
+                opened.wait();
+                close.wait();
+                drop(section);
+            });
+            opened.wait();
+            assert!(!wait_for_readers(), "a section is open on the other thread");
+            close.wait();
+        });
         assert!(wait_for_readers());
     }
 }

@@ -136,7 +136,7 @@ fn acquire() -> &'static Slot {
         // Relaxed: published by the Release CAS below.
         slot.next.store(head, Ordering::Relaxed);
         // Release: pairs with the Acquire loads that walk the list (here and in
-        // `for_each`), publishing the slot's fields.
+        // `all`), publishing the slot's fields.
         match HEAD.compare_exchange_weak(head, new, Ordering::Release, Ordering::Relaxed) {
             Ok(_) => return slot,
             Err(actual) => head = actual,
@@ -150,15 +150,19 @@ pub(super) fn release(slot: &'static Slot) {
     slot.held.store(0, Ordering::Release);
 }
 
-/// Calls `f` on every slot ever pushed, held or not.
-pub(super) fn for_each(mut f: impl FnMut(&Slot)) {
+/// Whether `f` holds for every slot ever pushed, held or not; stops at the first
+/// that fails.
+pub(super) fn all(mut f: impl FnMut(&Slot) -> bool) -> bool {
     // Acquire: pairs with the Release CAS in `acquire`.
     let mut at = HEAD.load(Ordering::Acquire);
     while !at.is_null() {
         // SAFETY: as in `acquire`: leaked, never freed, published by Release.
         let slot: &Slot = unsafe { &*at };
-        f(slot);
+        if !f(slot) {
+            return false;
+        }
         // Acquire: as above.
         at = slot.next.load(Ordering::Acquire);
     }
+    true
 }
