@@ -31,7 +31,8 @@
 //!   on top. The read may be stale: the node was popped, reused and pushed again
 //!   meanwhile. Then the removal bumped the head's tag, and the CAS fails. The
 //!   node's memory must stay valid for that read: `ArrayStack`'s slots live as
-//!   long as the stack; `TreiberStack` frees nodes only with `&mut self`.
+//!   long as the stack; `TreiberStack` frees nodes only with `&mut self` or
+//!   after a grace period (`stack::grace`).
 //! - The new tag is always computed from the word the CAS compares against, never
 //!   from a re-read of the head.
 

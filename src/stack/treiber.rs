@@ -5,8 +5,8 @@
 //! A pop reads `top.next` *before* its CAS proves that `top` is still the head.
 //! In a classic Treiber stack another thread may already have popped `top` and
 //! freed it, making that read a use-after-free. Tags stop the stale CAS from
-//! succeeding (ABA) but not the read itself. This stack never frees a node while
-//! the stack is shared:
+//! succeeding (ABA) but not the read itself. This stack never frees a node that
+//! a running pop may still read:
 //!
 //! - A popped node goes to a second tagged Treiber list, the *node free-list*, and
 //!   [`push`](TreiberStack::push) takes nodes from there before allocating.
@@ -240,7 +240,7 @@ impl<T> TreiberStack<T> {
         // `node` is owned by this thread alone: fresh from the allocator, or removed
         // from the free list by a tagged CAS whose Acquire pairs with the Release
         // push that followed the previous owner's move-out.
-        // SAFETY: `node` is live (nodes are freed only with `&mut self`).
+        // SAFETY: `node` is live: this thread owns it, and only an owner frees.
         let cell = unsafe { &(*node).value };
         cell.with_mut(|p| {
             // SAFETY: exclusive access to the empty slot, as above.
@@ -394,8 +394,7 @@ impl<T> TreiberStack<T> {
     /// Pushes `node`, owned by the caller, onto the list at `head` (the list
     /// algorithm and its orderings: `stack::tagged`).
     fn push_list(head: &AtomicDoubleWord, node: *mut Node<T>) {
-        // SAFETY: `node` is live (nodes are freed only with `&mut self`) and owned
-        // by this thread.
+        // SAFETY: `node` is live and owned by this thread (only an owner frees).
         let next = unsafe { &(*node).next };
         Pointer.push(head, node.expose_provenance(), next);
     }
