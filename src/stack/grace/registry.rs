@@ -14,7 +14,7 @@ use core::ptr;
 
 use alloc::boxed::Box;
 
-use crate::sync::{AtomicPtr, AtomicUsize, CachePadded, Ordering};
+use crate::sync::{static_atomic, AtomicPtr, AtomicUsize, CachePadded, Ordering};
 
 /// One thread's announcement: `seq` is odd while the thread is inside a read
 /// section. Padded to its own cache line: each is written by one thread on its hot
@@ -60,19 +60,15 @@ std::thread_local! {
     static CURRENT: Cell<Option<&'static Slot>> = const { Cell::new(None) };
     static OWNER: Owner = Owner(acquire());
 }
-#[cfg(not(loom))]
-/// The list's head: the most recently pushed slot.
-static HEAD: AtomicPtr<CachePadded<Slot>> = AtomicPtr::new(ptr::null_mut());
-
 #[cfg(loom)]
 loom::thread_local! {
     static CURRENT: Cell<Option<&'static Slot>> = Cell::new(None);
     static OWNER: Owner = Owner(acquire());
 }
-#[cfg(loom)]
-loom::lazy_static! {
-    /// The list's head (per loom execution).
-    static ref HEAD: AtomicPtr<CachePadded<Slot>> = AtomicPtr::new(ptr::null_mut());
+
+static_atomic! {
+    /// The list's head: the most recently pushed slot.
+    static HEAD: AtomicPtr<CachePadded<Slot>> = AtomicPtr::new(ptr::null_mut());
 }
 
 /// This thread's slot: the one it holds, or one borrowed for one read section.
