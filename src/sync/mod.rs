@@ -32,6 +32,10 @@ pub(crate) use self::loom::*;
 #[cfg(not(loom))]
 pub(crate) use self::native::*;
 
+/// A fence for the compiler only: keeps it from moving memory accesses across;
+/// the CPU is ordered by someone else (`stack::grace`'s membarrier).
+#[cfg(feature = "std")]
+pub(crate) use core::sync::atomic::compiler_fence;
 pub(crate) use core::sync::atomic::Ordering;
 pub(crate) use crossbeam_utils::CachePadded;
 
@@ -130,6 +134,26 @@ macro_rules! static_atomic {
     };
 }
 pub(crate) use static_atomic;
+
+/// Declares thread-locals: std's natively, loom's under loom (fresh in every
+/// explored execution, dropped when each modelled thread ends). An initialiser
+/// written `const EXPR` is a `const` one natively (no lazy-init check on access)
+/// and a plain one under loom.
+#[cfg(feature = "std")]
+macro_rules! thread_locals {
+    ($($(#[$m:meta])* static $name:ident: $ty:ty = $(const $cinit:block)? $($init:expr)?;)*) => {
+        #[cfg(not(loom))]
+        std::thread_local! {
+            $($(#[$m])* static $name: $ty = $(const $cinit)? $($init)?;)*
+        }
+        #[cfg(loom)]
+        loom::thread_local! {
+            $($(#[$m])* static $name: $ty = $($cinit)? $($init)?;)*
+        }
+    };
+}
+#[cfg(feature = "std")]
+pub(crate) use thread_locals;
 
 /// Declares a function that is `const` natively and a plain `fn` under loom
 /// (whose atomics have no `const` constructors). Crate-private.

@@ -38,9 +38,7 @@
 mod barrier;
 mod registry;
 
-use core::sync::atomic::compiler_fence;
-
-use crate::sync::{spin_hint, yield_now, Ordering};
+use crate::sync::{compiler_fence, spin_hint, yield_now, Ordering};
 
 /// An open read section of this thread (see the module docs); it closes on drop.
 /// Nodes that a list read reaches stay allocated until it closes.

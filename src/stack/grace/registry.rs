@@ -14,7 +14,7 @@ use core::ptr;
 
 use alloc::boxed::Box;
 
-use crate::sync::{static_atomic, AtomicPtr, AtomicUsize, CachePadded, Ordering};
+use crate::sync::{static_atomic, thread_locals, AtomicPtr, AtomicUsize, CachePadded, Ordering};
 
 /// One thread's announcement: `seq` is odd while the thread is inside a read
 /// section. Padded to its own cache line: each is written by one thread on its hot
@@ -55,14 +55,10 @@ impl Drop for Owner {
     }
 }
 
-#[cfg(not(loom))]
-std::thread_local! {
+thread_locals! {
+    /// This thread's slot once `OWNER` holds one; no destructor, so readable
+    /// while the thread's other destructors run.
     static CURRENT: Cell<Option<&'static Slot>> = const { Cell::new(None) };
-    static OWNER: Owner = Owner(acquire());
-}
-#[cfg(loom)]
-loom::thread_local! {
-    static CURRENT: Cell<Option<&'static Slot>> = Cell::new(None);
     static OWNER: Owner = Owner(acquire());
 }
 
