@@ -137,8 +137,8 @@ pub(crate) use static_atomic;
 
 /// Declares thread-locals: std's natively, loom's under loom (fresh in every
 /// explored execution, dropped when each modelled thread ends). An initialiser
-/// written `const EXPR` is a `const` one natively (no lazy-init check on access)
-/// and a plain one under loom.
+/// written `const { ... }` is a `const` one natively (no lazy-init check on
+/// access) and a plain one under loom.
 #[cfg(feature = "std")]
 macro_rules! thread_locals {
     ($($(#[$m:meta])* static $name:ident: $ty:ty = $(const $cinit:block)? $($init:expr)?;)*) => {
