@@ -94,13 +94,17 @@ impl<T> Node<T> {
     /// thread can still read it: the stack is borrowed mutably, or a grace period
     /// passed since it was unlinked.
     unsafe fn free(node: *mut Self) {
+        // SAFETY: the caller's contract.
+        let node = unsafe { Box::from_raw(node) };
         #[cfg(loom)]
         {
-            // SAFETY: live until freed below (the caller's contract).
-            unsafe { &(*node).memory }.with_mut(|_| ());
+            node.memory.with_mut(|_| ());
+            // Not deallocated under loom: in a model without a grace period, a
+            // stale reader's access must reach loom's check, not freed memory.
+            core::mem::forget(node);
         }
-        // SAFETY: the caller's contract.
-        drop(unsafe { Box::from_raw(node) });
+        #[cfg(not(loom))]
+        drop(node);
     }
 }
 

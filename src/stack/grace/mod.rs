@@ -156,24 +156,40 @@ mod tests {
 
     #[test]
     fn a_section_may_open_in_a_thread_local_destructor() {
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+        static BORROWED: AtomicBool = AtomicBool::new(false);
         let _grace = expecting_grace_periods();
         struct Late;
         impl Drop for Late {
             fn drop(&mut self) {
-                // This thread's own slot may already be given back: one is borrowed.
+                // If this thread's own slot is already given back, one is borrowed.
                 let section = read();
                 assert_eq!(section.seq % 2, 1);
+                if section.holder.borrowed {
+                    BORROWED.store(true, Relaxed);
+                }
                 drop(section);
                 assert!(wait_for_readers());
             }
         }
         std::thread_local!(static LATE: Late = const { Late });
-        std::thread::spawn(|| {
-            drop(read());
-            LATE.with(|_| ());
-        })
-        .join()
-        .unwrap();
+        // Thread-local destructors run in an order of their registration: one of
+        // these two threads drops `Late` after its slot's owner.
+        for late_first in [true, false] {
+            std::thread::spawn(move || {
+                if late_first {
+                    LATE.with(|_| ());
+                }
+                drop(read());
+                LATE.with(|_| ());
+            })
+            .join()
+            .unwrap();
+        }
+        assert!(
+            BORROWED.load(Relaxed),
+            "no section opened after its slot was given back"
+        );
     }
 
     #[test]
