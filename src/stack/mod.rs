@@ -28,11 +28,9 @@ mod treiber;
 /// `TreiberStack::trim` to wait for: a read section is nothing.
 #[cfg(all(racefree_double_word_cas, not(feature = "std")))]
 mod grace {
-    pub(crate) struct ReadSection;
-
     #[inline]
-    pub(crate) fn read() -> ReadSection {
-        ReadSection
+    pub(crate) fn read<R>(f: impl FnOnce() -> R) -> R {
+        f()
     }
 }
 

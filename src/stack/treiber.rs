@@ -47,7 +47,7 @@ use alloc::boxed::Box;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
-use core::ptr;
+use core::ptr::{self, NonNull};
 
 use super::grace;
 use super::iter::{IntoIter, PopIter};
@@ -238,12 +238,9 @@ impl<T> TreiberStack<T> {
     /// assert_eq!(stack.pop(), Some(2));
     /// ```
     pub fn push(&self, value: T) {
-        let recycled = {
-            let _section = grace::read();
-            Self::pop_list(&self.free)
-        };
+        let recycled = grace::read(|| Self::pop_list(&self.free));
         // Allocated outside the read section: a custom allocator may use a stack.
-        let node = recycled.unwrap_or_else(Node::alloc);
+        let node = recycled.map_or_else(Node::alloc, NonNull::as_ptr);
         // `node` is owned by this thread alone: fresh from the allocator, or removed
         // from the free list by a tagged CAS whose Acquire pairs with the Release
         // push that followed the previous owner's move-out.
@@ -283,10 +280,7 @@ impl<T> TreiberStack<T> {
     /// assert_eq!(stack.pop(), Some(3));
     /// ```
     pub fn pop(&self) -> Option<T> {
-        let node = {
-            let _section = grace::read();
-            Self::pop_list(&self.head)?
-        };
+        let node = grace::read(|| Self::pop_list(&self.head))?.as_ptr();
         // SAFETY: the tagged CAS in `pop_list` removed `node` from the item list, so
         // this thread alone owns it and its initialised value (written before the
         // Release push that the Acquire pop synchronised with).
@@ -408,7 +402,7 @@ impl<T> TreiberStack<T> {
 
     /// Pops the top node of the list at `head`, giving the caller ownership of it.
     /// Call it inside a [`grace::read`] section.
-    fn pop_list(head: &AtomicDoubleWord) -> Option<*mut Node<T>> {
+    fn pop_list(head: &AtomicDoubleWord) -> Option<NonNull<Node<T>>> {
         let addr = Pointer.pop(head, |addr| {
             let node: *const Node<T> = ptr::with_exposed_provenance(addr);
             // SAFETY: `addr` was exposed by `push_list` from a live `Box<Node<T>>`,
@@ -423,7 +417,9 @@ impl<T> TreiberStack<T> {
             }
             next
         })?;
-        Some(ptr::with_exposed_provenance_mut(addr))
+        // A non-null link (`0` means empty); `NonNull` lets the `Option` stay one
+        // word on the way out of the read section.
+        NonNull::new(ptr::with_exposed_provenance_mut(addr))
     }
 }
 
@@ -598,10 +594,10 @@ mod tests {
         std::thread::scope(|sc| {
             sc.spawn(|| {
                 // A push or pop preempted inside its list read, held open.
-                let section = super::grace::read();
-                opened.wait();
-                close.wait();
-                drop(section);
+                super::grace::read(|| {
+                    opened.wait();
+                    close.wait();
+                });
             });
             opened.wait();
             assert_eq!(s.trim(), 0, "a read is open: nothing may be freed");

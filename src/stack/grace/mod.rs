@@ -6,8 +6,8 @@
 //! anyway, after a grace period:
 //!
 //! - Every read of a list (the `pop_list` of `push` and `pop`) runs inside a
-//!   [`ReadSection`]: the thread's slot `seq` is odd from before the head is
-//!   loaded until after the last `next` is read.
+//!   read section ([`read`]): the thread's slot `seq` is odd from before the head
+//!   is loaded until after the last `next` is read.
 //! - The trimmer first unlinks the nodes (so no read section that starts later
 //!   can reach them), then calls [`wait_for_readers`]: it waits until every slot
 //!   whose `seq` was odd has moved on. Any read section that may hold one of the
@@ -40,20 +40,35 @@ mod registry;
 
 use crate::sync::{compiler_fence, spin_hint, yield_now, Ordering};
 
-/// An open read section of this thread (see the module docs); it closes on drop.
-/// Nodes that a list read reaches stay allocated until it closes.
-#[must_use = "a read section protects only while it is alive"]
-pub(crate) struct ReadSection {
-    holder: registry::Holder,
-    /// This section's (odd) `seq`.
-    seq: usize,
+/// Runs `f`, which reads a list, inside a read section of this thread (see the
+/// module docs): nodes that `f` reaches stay allocated until it returns.
+#[inline]
+pub(crate) fn read<R>(f: impl FnOnce() -> R) -> R {
+    match registry::held() {
+        Some(slot) => read_in(slot, f),
+        None => read_cold(f),
+    }
 }
 
-/// Opens a read section on this thread.
-#[inline]
-pub(crate) fn read() -> ReadSection {
-    let holder = registry::current();
-    let slot = holder.slot;
+/// [`read`] on this thread's first section, or after its slot was given back.
+#[cold]
+#[inline(never)]
+fn read_cold<R>(f: impl FnOnce() -> R) -> R {
+    match registry::take() {
+        registry::Taken::Held(slot) => read_in(slot, f),
+        registry::Taken::Borrowed(slot) => {
+            #[cfg(all(test, not(loom)))]
+            tests::BORROWED.store(true, Ordering::Relaxed);
+            let result = read_in(slot, f);
+            registry::release(slot);
+            result
+        }
+    }
+}
+
+/// Runs `f` inside a read section announced in `slot`, which this thread holds.
+#[inline(always)]
+fn read_in<R>(slot: &registry::Slot, f: impl FnOnce() -> R) -> R {
     // Relaxed: only this thread writes its slot's `seq` (a reused slot's last value
     // came with the Acquire CAS that took it).
     let seq = slot.seq.load(Ordering::Relaxed).wrapping_add(1);
@@ -67,27 +82,32 @@ pub(crate) fn read() -> ReadSection {
         // AcqRel: pairs with the `fetch_add(0)` in `wait_for_readers` (module docs).
         slot.seq.swap(seq, Ordering::AcqRel);
     }
-    ReadSection { holder, seq }
+    let _open = Open { slot, seq };
+    f()
 }
 
-impl Drop for ReadSection {
-    #[inline]
+/// Closes a read section when dropped, also if `f` unwinds (a section left open
+/// would make every later grace period give up).
+struct Open<'a> {
+    slot: &'a registry::Slot,
+    /// This section's (odd) `seq`.
+    seq: usize,
+}
+
+impl Drop for Open<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
-        let slot = self.holder.slot;
         let closed = self.seq.wrapping_add(1);
         // Release: pairs with the AcqRel `fetch_add(0)` in `wait_for_readers`:
         // every read of this section happens before the trimmer frees.
         #[cfg(not(loom))]
-        slot.seq.store(closed, Ordering::Release);
+        self.slot.seq.store(closed, Ordering::Release);
         // Loom orders a store and another thread's RMWs only partially, so its
         // trimmer could re-read the open value forever (it models no fairness). A
         // swap keeps every write to `seq` an RMW, which loom orders totally; it
         // synchronises exactly as the Release store does.
         #[cfg(loom)]
-        slot.seq.swap(closed, Ordering::Release);
-        if self.holder.borrowed {
-            registry::release(slot);
-        }
+        self.slot.seq.swap(closed, Ordering::Release);
     }
 }
 
@@ -134,6 +154,18 @@ pub(crate) fn wait_for_readers() -> bool {
 mod tests {
     use super::super::test_support::{expecting_grace_periods, holding_a_section_open};
     use super::*;
+    use std::boxed::Box;
+    use std::sync::atomic::AtomicBool;
+
+    /// Set when a section ran on a borrowed slot.
+    pub(super) static BORROWED: AtomicBool = AtomicBool::new(false);
+
+    /// This thread's slot after a section.
+    fn this_threads_slot() -> usize {
+        read(|| ());
+        let slot: *const registry::Slot = registry::held().expect("a slot is held");
+        slot as usize
+    }
 
     #[test]
     fn threads_reuse_their_slots() {
@@ -141,34 +173,19 @@ mod tests {
         // so threads that run one after another share a few slots. (Other tests'
         // threads may take a released slot first, but not every time.)
         let slots: std::collections::HashSet<usize> = (0..20)
-            .map(|_| {
-                std::thread::spawn(|| {
-                    drop(read());
-                    let slot: *const registry::Slot = registry::current().slot;
-                    slot as usize
-                })
-                .join()
-                .unwrap()
-            })
+            .map(|_| std::thread::spawn(this_threads_slot).join().unwrap())
             .collect();
         assert!(slots.len() < 20, "20 threads in turn took 20 slots");
     }
 
     #[test]
     fn a_section_may_open_in_a_thread_local_destructor() {
-        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-        static BORROWED: AtomicBool = AtomicBool::new(false);
         let _grace = expecting_grace_periods();
         struct Late;
         impl Drop for Late {
             fn drop(&mut self) {
                 // If this thread's own slot is already given back, one is borrowed.
-                let section = read();
-                assert_eq!(section.seq % 2, 1);
-                if section.holder.borrowed {
-                    BORROWED.store(true, Relaxed);
-                }
-                drop(section);
+                read(|| ());
                 assert!(wait_for_readers());
             }
         }
@@ -180,14 +197,14 @@ mod tests {
                 if late_first {
                     LATE.with(|_| ());
                 }
-                drop(read());
+                read(|| ());
                 LATE.with(|_| ());
             })
             .join()
             .unwrap();
         }
         assert!(
-            BORROWED.load(Relaxed),
+            BORROWED.load(Ordering::Relaxed),
             "no section opened after its slot was given back"
         );
     }
@@ -195,9 +212,16 @@ mod tests {
     #[test]
     fn wait_returns_while_this_thread_reads_nothing() {
         let _grace = expecting_grace_periods();
-        let section = read();
-        drop(section);
+        read(|| ());
         assert!(wait_for_readers());
+    }
+
+    #[test]
+    fn a_section_is_closed_when_its_read_unwinds() {
+        let _grace = expecting_grace_periods();
+        let unwound = std::panic::catch_unwind(|| read(|| std::panic::resume_unwind(Box::new(()))));
+        assert!(unwound.is_err());
+        assert!(wait_for_readers(), "the unwound section was left open");
     }
 
     #[test]
@@ -206,10 +230,10 @@ mod tests {
         let (opened, close) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
         std::thread::scope(|sc| {
             sc.spawn(|| {
-                let section = read();
-                opened.wait();
-                close.wait();
-                drop(section);
+                read(|| {
+                    opened.wait();
+                    close.wait();
+                });
             });
             opened.wait();
             assert!(!wait_for_readers(), "a section is open on the other thread");

@@ -5,9 +5,9 @@
 //! list grows only to the largest number of threads alive at once. Slots are
 //! never freed: a trimmer may be walking the list at any time.
 //!
-//! The fast path is one thread-local `Cell` read. A read section that starts
-//! after this thread's destructors began (a `TreiberStack` used from another
-//! thread-local's `Drop`) borrows a slot for the one section instead.
+//! The fast path is one thread-local `Cell` read ([`held`]). A read section that
+//! starts after this thread's destructors began (a `TreiberStack` used from
+//! another thread-local's `Drop`) borrows a slot for the one section instead.
 
 use core::cell::Cell;
 use core::ptr;
@@ -30,13 +30,6 @@ pub(super) struct Slot {
     next: AtomicPtr<CachePadded<Slot>>,
 }
 
-/// This thread's slot, and whether it is only borrowed for one read section.
-#[derive(Clone, Copy)]
-pub(super) struct Holder {
-    pub(super) slot: &'static Slot,
-    pub(super) borrowed: bool,
-}
-
 /// Owns this thread's slot; its destructor gives the slot back.
 struct Owner(&'static Slot);
 
@@ -48,7 +41,7 @@ impl Drop for Owner {
         if std::thread::panicking() {
             return;
         }
-        // Later read sections on this thread borrow a slot (see `current`). The
+        // Later read sections on this thread borrow a slot (see `take`). The
         // cell has no destructor, so it is still there (loom: may be gone).
         let _ = CURRENT.try_with(|c| c.set(None));
         release(self.0);
@@ -67,33 +60,30 @@ static_atomic! {
     static HEAD: AtomicPtr<CachePadded<Slot>> = AtomicPtr::new(ptr::null_mut());
 }
 
-/// This thread's slot: the one it holds, or one borrowed for one read section.
+/// The slot this thread holds, once it has taken one (see [`take`]).
 #[inline]
-pub(super) fn current() -> Holder {
-    match CURRENT.try_with(Cell::get) {
-        Ok(Some(slot)) => Holder {
-            slot,
-            borrowed: false,
-        },
-        _ => current_cold(),
-    }
+pub(super) fn held() -> Option<&'static Slot> {
+    CURRENT.try_with(Cell::get).ok().flatten()
 }
 
+/// What [`take`] gave this thread.
+pub(super) enum Taken {
+    /// The slot this thread now holds until it exits.
+    Held(&'static Slot),
+    /// This thread's destructors are running (its own slot may be given back
+    /// already): a slot for one read section, to [`release`] after it.
+    Borrowed(&'static Slot),
+}
+
+/// Takes this thread's slot on its first read section.
 #[cold]
-fn current_cold() -> Holder {
+pub(super) fn take() -> Taken {
     match OWNER.try_with(|owner| owner.0) {
         Ok(slot) => {
             let _ = CURRENT.try_with(|c| c.set(Some(slot)));
-            Holder {
-                slot,
-                borrowed: false,
-            }
+            Taken::Held(slot)
         }
-        // This thread's destructors are running: borrow one for this section.
-        Err(_) => Holder {
-            slot: acquire(),
-            borrowed: true,
-        },
+        Err(_) => Taken::Borrowed(acquire()),
     }
 }
 
