@@ -1,7 +1,8 @@
 //! Every byte comes back: a counting global allocator proves that `Drop`,
-//! `shrink` and `trim` free what the stacks and the seat pool allocated, including when an
-//! item's `Drop` panics. Each test allocates and frees on its own thread only, and
-//! the count is per thread, so tests running in parallel do not disturb each other.
+//! `shrink` and `trim` free what the stacks and the seat pool allocated,
+//! including when an item's `Drop` panics. Each test allocates and frees on its
+//! own thread only, and the count is per thread, so tests running in parallel do
+//! not disturb each other.
 #![cfg(all(not(loom), not(miri)))] // miri reports leaks itself
 
 use std::alloc::{GlobalAlloc, Layout, System};

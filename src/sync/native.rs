@@ -81,11 +81,6 @@ impl<T> UnsafeCell<T> {
     }
 }
 
-/// A number fixed per thread, distinct between threads: a round-robin ticket
-/// drawn from a global counter on the thread's first use. Spreads threads over
-/// the cells of a striped counter and the words of a seat pool (never one slot
-/// per thread, so no cap on threads). `None` while the thread's locals are being
-/// destroyed.
 /// Gives the rest of this thread's time slice to others (a long wait).
 #[cfg(feature = "std")]
 #[inline]
@@ -93,6 +88,11 @@ pub(crate) fn yield_now() {
     std::thread::yield_now();
 }
 
+/// A number fixed per thread, distinct between threads: a round-robin ticket
+/// drawn from a global counter on the thread's first use. Spreads threads over
+/// the cells of a striped counter and the words of a seat pool (never one slot
+/// per thread, so no cap on threads). `None` while the thread's locals are being
+/// destroyed.
 #[cfg(feature = "std")]
 #[inline]
 pub(crate) fn thread_ticket() -> Option<usize> {
