@@ -165,6 +165,29 @@ fn treiber_stack_mpmc_unique_values() {
     churn_returns_each_once(8, scaled(25_000), &push, &|| s.pop());
 }
 
+/// The same churn while some pops also `trim` the shared stack: trims race the
+/// other threads' pushes and pops, and every item still comes back once.
+#[test]
+fn treiber_stack_mpmc_unique_values_while_trimmed() {
+    let s = TreiberStack::new();
+    let freed = AtomicUsize::new(0);
+    let push = |v| {
+        s.push(v);
+        Ok(())
+    };
+    let pop = || {
+        let v = s.pop();
+        if v.is_some_and(|v| v % 64 == 0) {
+            freed.fetch_add(s.trim(), Ordering::Relaxed);
+        }
+        v
+    };
+    churn_returns_each_once(8, scaled(25_000), &push, &pop);
+    // A trim frees nothing only while a section stays open through its whole
+    // wait; hundreds of them cannot all have met one.
+    assert!(freed.load(Ordering::Relaxed) > 0, "no trim freed a node");
+}
+
 /// Counts its drops in a shared counter.
 struct DropCounter(Arc<AtomicUsize>);
 impl Drop for DropCounter {
