@@ -405,10 +405,9 @@ impl<T> TreiberStack<T> {
     fn pop_list(head: &AtomicDoubleWord) -> Option<NonNull<Node<T>>> {
         let addr = Pointer.pop(head, |addr| {
             let node: *const Node<T> = ptr::with_exposed_provenance(addr);
-            // SAFETY: `addr` was exposed by `push_list` from a live `Box<Node<T>>`,
-            // and nodes are freed only with `&mut self` or after a grace period that
-            // the caller's read section holds off, so the node is live even if
-            // another thread popped it meanwhile; `next` is atomic: no data race.
+            // SAFETY: `addr` came from `push_list` (a live node), and a node is freed
+            // only with `&mut self` or after a grace period that the caller's read
+            // section holds off; `next` is atomic: a stale read races nothing.
             let next = unsafe { &(*node).next };
             #[cfg(loom)]
             {
