@@ -37,7 +37,7 @@
 //!   from a re-read of the head.
 
 #[cfg(racefree_double_word_cas)]
-use crate::sync::{AtomicDoubleWord, AtomicPtr, DoubleWord};
+use crate::sync::{cas_update, AtomicDoubleWord, AtomicPtr, DoubleWord};
 use crate::sync::{AtomicUsize, Backoff, CasAtomic, Ordering};
 
 /// The number of bits needed for a link to any of `n` slots (links run `0..=n`).
@@ -180,26 +180,19 @@ pub(crate) trait Packing: Copy {
     /// Each node's `next` links the rest, as its push wrote it.
     #[cfg(racefree_double_word_cas)]
     fn take_all(self, head: &Self::Head) -> Option<usize> {
-        // Acquire: as in `pop`: the taken nodes' `next` fields are read after.
-        let mut current = head.load(Ordering::Acquire);
-        loop {
-            let link = self.link(current);
-            if link == 0 {
-                return None;
-            }
-            match head.compare_exchange_weak(
-                current,
-                // A removal: the tag is bumped, so a stale pop's CAS fails.
-                self.bumped_with_link(current, 0),
-                // Acquire: pairs with the Release CAS of every push before it.
-                Ordering::Acquire,
-                // Acquire: the retried top is read as in `pop`.
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Some(link),
-                Err(actual) => current = actual,
-            }
-        }
+        cas_update(
+            head,
+            // Acquire: as in `pop`: the taken nodes' `next` fields are read after.
+            Ordering::Acquire,
+            // Acquire: pairs with the Release CAS of every push before it.
+            Ordering::Acquire,
+            // Acquire: the retried top is read as in `pop`.
+            Ordering::Acquire,
+            // A removal: the tag is bumped, so a stale pop's CAS fails.
+            |word| (self.link(word) != 0).then(|| self.bumped_with_link(word, 0)),
+        )
+        .ok()
+        .map(|taken| self.link(taken))
     }
 }
 
